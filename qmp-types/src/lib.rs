@@ -1,0 +1,54 @@
+//! The transport-free vocabulary of the QEMU Machine Protocol.
+//!
+//! This crate holds what generated bindings and the client share, and nothing that
+//! needs an async runtime:
+//!
+//! * [`Command`]: a QMP command, typed (generated from QEMU's schema) or untyped
+//!   ([`RawCommand`]). The client has a single execute path for both.
+//! * [`Event`]: the data of one QMP event, with its wire name.
+//! * QAPI helper types: [`Empty`] (the empty object, `q_empty`), [`Null`], [`Timestamp`],
+//!   and [`ErrorClass`], the forward-compatible error classes of QMP error replies.
+//!
+//! # Example
+//!
+//! A hand-written command looks exactly like a generated one:
+//!
+//! ```
+//! use qmp_types::{Command, Empty};
+//! use serde::Serialize;
+//!
+//! #[derive(Serialize)]
+//! struct Getfd {
+//!     fdname: String,
+//! }
+//!
+//! impl Command for Getfd {
+//!     type Arguments = Self;
+//!     type Returns = Empty;
+//!     fn name(&self) -> &str {
+//!         "getfd"
+//!     }
+//!     fn arguments(&self) -> Option<&Self> {
+//!         Some(self)
+//!     }
+//! }
+//!
+//! let cmd = Getfd { fdname: "disk0".into() };
+//! assert_eq!(cmd.name(), "getfd");
+//! assert!(!cmd.allow_oob());
+//! ```
+
+#![warn(missing_docs)]
+
+mod command;
+mod error_class;
+mod event;
+mod scalar;
+
+pub use command::{Command, RawCommand};
+pub use error_class::ErrorClass;
+pub use event::Event;
+pub use scalar::{Empty, Null, Timestamp};
+
+/// Re-exported so that generated code and users name one `serde_json`.
+pub use serde_json;
