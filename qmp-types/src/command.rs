@@ -144,7 +144,9 @@ mod tests {
 
     #[test]
     fn raw_command_arguments() {
-        let cmd = RawCommand::new("x").arg("a", 1).arg("b", json!({"c": true}));
+        let cmd = RawCommand::new("x")
+            .arg("a", 1)
+            .arg("b", json!({"c": true}));
         assert_eq!(
             serde_json::to_value(cmd.arguments()).unwrap(),
             json!({"a": 1, "b": {"c": true}})

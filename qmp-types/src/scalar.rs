@@ -93,8 +93,19 @@ impl<'de> Deserialize<'de> for Null {
 /// assert_eq!(t.to_system_time().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros(),
 ///            1_700_000_000_000_250);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Timestamp {
     /// Whole seconds since the Unix epoch.
     pub seconds: i64,
