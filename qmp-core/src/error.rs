@@ -204,6 +204,21 @@ impl Error {
         }
     }
 
+    /// Whether this says the peer went away: [`Error::Eof`], or a connection reset or
+    /// broken pipe (QEMU exiting with unread input on its socket resets it).
+    pub fn is_peer_closed(&self) -> bool {
+        match self.root_cause() {
+            Error::Eof => true,
+            Error::Io(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+            ),
+            _ => false,
+        }
+    }
+
     /// The innermost cause: unwraps [`Error::Connect`], [`Error::Greeting`] and
     /// [`Error::Negotiation`].
     pub fn root_cause(&self) -> &Error {

@@ -1,0 +1,305 @@
+//! Test harness: real QEMU processes started and always stopped by the tests, and a
+//! scripted fake QMP server for misbehaviour QEMU will not produce on demand.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+pub const QEMU: &str = "qemu-system-x86_64";
+pub const QGA: &str = "qemu-ga";
+
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+fn require(binary: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{binary} not found on PATH: run .ci/install-deps to install QEMU 10.0.2"
+    );
+}
+
+/// A child process killed and reaped when dropped, so no test leaves one running.
+pub struct Process {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    name: &'static str,
+}
+
+impl Process {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (up to `timeout`) for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn wait_for_socket(&mut self, path: &Path) {
+        let end = Instant::now() + Duration::from_secs(20);
+        while !path.exists() {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                panic!(
+                    "{} exited early ({st}) before creating {}",
+                    self.name,
+                    path.display()
+                );
+            }
+            assert!(
+                Instant::now() < end,
+                "{} did not create {}",
+                self.name,
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn(name: &'static str, mut cmd: Command, dir: tempfile::TempDir) -> Process {
+    require(cmd.get_program().to_str().unwrap_or(name));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    Process { child, dir, name }
+}
+
+pub fn qemu_base(dir: &Path) -> Command {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-M", "none", "-nodefaults", "-display", "none"]);
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// QEMU serving QMP on a UNIX socket; returns the process and the socket path.
+pub fn qemu_unix() -> (Process, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("qmp.sock");
+    let mut cmd = qemu_base(dir.path());
+    cmd.arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", sock.display()));
+    let mut p = spawn("qemu", cmd, dir);
+    p.wait_for_socket(&sock);
+    (p, sock)
+}
+
+/// QEMU serving QMP on 127.0.0.1 at a free port.
+pub fn qemu_tcp() -> (Process, u16) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = qemu_base(dir.path());
+    cmd.arg("-qmp")
+        .arg(format!("tcp:127.0.0.1:{port},server=on,wait=off"));
+    let p = spawn("qemu", cmd, dir);
+    wait_for_port(port);
+    (p, port)
+}
+
+/// QEMU that connects to us at `sock` (we are the listening side).
+pub fn qemu_connecting_to(sock: &Path, dir: tempfile::TempDir) -> Process {
+    let mut cmd = qemu_base(dir.path());
+    cmd.arg("-qmp").arg(format!("unix:{}", sock.display()));
+    spawn("qemu", cmd, dir)
+}
+
+/// QEMU whose monitor is one end of a socketpair; returns our end.
+pub fn qemu_socketpair() -> (Process, std::os::unix::net::UnixStream) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let fd: RawFd = theirs.as_raw_fd();
+    let mut cmd = qemu_base(dir.path());
+    cmd.args([
+        "-chardev",
+        &format!("socket,id=mon0,fd={fd}"),
+        "-mon",
+        "chardev=mon0,mode=control",
+    ]);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let p = spawn("qemu", cmd, dir);
+    drop(theirs);
+    (p, ours)
+}
+
+/// qemu-ga listening on a UNIX socket.
+pub fn qemu_ga() -> (Process, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("qga.sock");
+    let mut cmd = Command::new(QGA);
+    cmd.args(["-m", "unix-listen", "-p"])
+        .arg(&sock)
+        .arg("-t")
+        .arg(dir.path())
+        .arg("-f")
+        .arg(dir.path().join("qga.pid"));
+    let mut p = spawn("qemu-ga", cmd, dir);
+    p.wait_for_socket(&sock);
+    (p, sock)
+}
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16) {
+    // QEMU listens before it serves; a probe connection would occupy its single monitor
+    // slot only briefly, so probing with connect+close is fine.
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        assert!(Instant::now() < end, "QEMU did not listen on port {port}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 99}, "package": "fake"}, "capabilities": ["oob"]}}"#;
+
+/// A scripted fake QMP server on a UNIX socket in a temporary directory.
+pub struct FakeServer {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+    listener: UnixListener,
+}
+
+/// One accepted connection to the fake server.
+pub struct FakeConn {
+    reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    writer: tokio::net::unix::OwnedWriteHalf,
+    /// Bytes received after the last complete message.
+    pending: String,
+}
+
+impl FakeServer {
+    pub fn new() -> FakeServer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fake.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        FakeServer {
+            path,
+            _dir: dir,
+            listener,
+        }
+    }
+
+    pub async fn accept(&self) -> FakeConn {
+        let (s, _) = self.listener.accept().await.unwrap();
+        FakeConn::new(s)
+    }
+
+    /// Accepts and performs a normal greeting + negotiation.
+    pub async fn accept_negotiated(&self) -> FakeConn {
+        let mut c = self.accept().await;
+        c.send(GREETING).await;
+        let m = c.recv().await.expect("qmp_capabilities");
+        assert_eq!(m["execute"], "qmp_capabilities");
+        c.send(r#"{"return": {}}"#).await;
+        c
+    }
+}
+
+impl FakeConn {
+    fn new(s: UnixStream) -> FakeConn {
+        let (r, w) = s.into_split();
+        FakeConn {
+            reader: BufReader::new(r),
+            writer: w,
+            pending: String::new(),
+        }
+    }
+
+    /// Sends one line (a `\r\n` is appended, as QEMU does).
+    pub async fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\r\n").as_bytes()).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        // The client may already have gone; the scripts check what the client saw.
+        let _ = self.writer.write_all(bytes).await;
+    }
+
+    /// Reads the next complete JSON message from the client (messages are not newline
+    /// separated on the wire; whitespace such as an fd's carrier byte is skipped).
+    /// `None` at EOF.
+    pub async fn recv(&mut self) -> Option<Value> {
+        loop {
+            let trimmed = self.pending.trim_start().to_owned();
+            self.pending = trimmed;
+            if !self.pending.is_empty() {
+                let mut it = serde_json::Deserializer::from_str(&self.pending).into_iter::<Value>();
+                match it.next() {
+                    Some(Ok(v)) => {
+                        let used = it.byte_offset();
+                        self.pending.drain(..used);
+                        return Some(v);
+                    }
+                    Some(Err(e)) if e.is_eof() => {}
+                    Some(Err(e)) => panic!("client sent invalid JSON: {e}: {}", self.pending),
+                    None => {}
+                }
+            }
+            let mut buf = Vec::new();
+            let n = self.reader.read_until(b'}', &mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            self.pending.push_str(&String::from_utf8(buf).unwrap());
+        }
+    }
+
+    /// Waits for the client to close the connection.
+    pub async fn expect_eof(&mut self) {
+        while self.recv().await.is_some() {}
+    }
+
+    pub fn reply_to(msg: &Value, body: &str) -> String {
+        format!(r#"{{{body}, "id": {}}}"#, msg["id"])
+    }
+}
