@@ -89,7 +89,7 @@ impl Drop for Process {
     }
 }
 
-fn spawn(name: &'static str, mut cmd: Command, dir: tempfile::TempDir) -> Process {
+pub fn spawn_process(name: &'static str, mut cmd: Command, dir: tempfile::TempDir) -> Process {
     require(cmd.get_program().to_str().unwrap_or(name));
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -114,7 +114,7 @@ pub fn qemu_unix() -> (Process, PathBuf) {
     let mut cmd = qemu_base(dir.path());
     cmd.arg("-qmp")
         .arg(format!("unix:{},server=on,wait=off", sock.display()));
-    let mut p = spawn("qemu", cmd, dir);
+    let mut p = spawn_process("qemu", cmd, dir);
     p.wait_for_socket(&sock);
     (p, sock)
 }
@@ -126,7 +126,7 @@ pub fn qemu_tcp() -> (Process, u16) {
     let mut cmd = qemu_base(dir.path());
     cmd.arg("-qmp")
         .arg(format!("tcp:127.0.0.1:{port},server=on,wait=off"));
-    let p = spawn("qemu", cmd, dir);
+    let p = spawn_process("qemu", cmd, dir);
     wait_for_port(port);
     (p, port)
 }
@@ -135,7 +135,7 @@ pub fn qemu_tcp() -> (Process, u16) {
 pub fn qemu_connecting_to(sock: &Path, dir: tempfile::TempDir) -> Process {
     let mut cmd = qemu_base(dir.path());
     cmd.arg("-qmp").arg(format!("unix:{}", sock.display()));
-    spawn("qemu", cmd, dir)
+    spawn_process("qemu", cmd, dir)
 }
 
 /// QEMU whose monitor is one end of a socketpair; returns our end.
@@ -161,7 +161,7 @@ pub fn qemu_socketpair() -> (Process, std::os::unix::net::UnixStream) {
             Ok(())
         });
     }
-    let p = spawn("qemu", cmd, dir);
+    let p = spawn_process("qemu", cmd, dir);
     drop(theirs);
     (p, ours)
 }
@@ -177,7 +177,7 @@ pub fn qemu_ga() -> (Process, PathBuf) {
         .arg(dir.path())
         .arg("-f")
         .arg(dir.path().join("qga.pid"));
-    let mut p = spawn("qemu-ga", cmd, dir);
+    let mut p = spawn_process("qemu-ga", cmd, dir);
     p.wait_for_socket(&sock);
     (p, sock)
 }
@@ -187,7 +187,7 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn wait_for_port(port: u16) {
+pub fn wait_for_port(port: u16) {
     // QEMU listens before it serves; a probe connection would occupy its single monitor
     // slot only briefly, so probing with connect+close is fine.
     let end = Instant::now() + Duration::from_secs(20);
