@@ -25,12 +25,13 @@ fn make_pki(dir: &std::path::Path) -> Pki {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    ca.distinguished_name.push(DnType::CommonName, "qmp test CA");
+    ca.distinguished_name
+        .push(DnType::CommonName, "qmp test CA");
     let ca_cert = ca.self_signed(&ca_key).unwrap();
 
     let key = KeyPair::generate().unwrap();
-    let mut srv = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-        .unwrap();
+    let mut srv =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
     srv.distinguished_name.push(DnType::CommonName, "localhost");
     srv.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -87,13 +88,22 @@ fn qemu_tls() -> (Process, u16, Pki) {
 async fn tls_session_and_disconnect_do_not_hang() {
     init_tracing();
     let (_qemu, port, pki) = qemu_tls();
-    let client = Client::builder("tls").connect_timeout(T).command_timeout(T).build();
+    let client = Client::builder("tls")
+        .connect_timeout(T)
+        .command_timeout(T)
+        .build();
     client
-        .connect_tls(("127.0.0.1", port), TlsConfig::new(client_config(&pki.ca_der)))
+        .connect_tls(
+            ("127.0.0.1", port),
+            TlsConfig::new(client_config(&pki.ca_der)),
+        )
         .await
         .unwrap();
     assert_eq!(client.greeting().unwrap().qemu_version(), Some((10, 0, 2)));
-    let v = client.execute(RawCommand::new("query-status")).await.unwrap();
+    let v = client
+        .execute(RawCommand::new("query-status"))
+        .await
+        .unwrap();
     assert_eq!(v["status"], "running");
     // The Python client hangs here forever (its TLS flush waits on a write buffer
     // that never drains).
@@ -111,7 +121,10 @@ async fn tls_session_and_disconnect_do_not_hang() {
         )
         .await
         .unwrap();
-    client.execute(RawCommand::new("query-status")).await.unwrap();
+    client
+        .execute(RawCommand::new("query-status"))
+        .await
+        .unwrap();
     tokio::time::timeout(Duration::from_secs(10), client.disconnect())
         .await
         .expect("disconnect over TLS hung")
@@ -126,11 +139,20 @@ async fn untrusted_certificate_fails_in_the_connection_phase() {
     let other = make_pki(other_dir.path());
     let client = Client::builder("tls-bad").connect_timeout(T).build();
     let err = client
-        .connect_tls(("127.0.0.1", port), TlsConfig::new(client_config(&other.ca_der)))
+        .connect_tls(
+            ("127.0.0.1", port),
+            TlsConfig::new(client_config(&other.ca_der)),
+        )
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Connect { phase: ConnectPhase::Connection, .. }),
+        matches!(
+            &err,
+            Error::Connect {
+                phase: ConnectPhase::Connection,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("certificate"), "{err}");
@@ -138,7 +160,10 @@ async fn untrusted_certificate_fails_in_the_connection_phase() {
 
     // A UNIX socket needs an explicit server name.
     let err = client
-        .connect_tls("/nonexistent/qmp.sock", TlsConfig::new(client_config(&other.ca_der)))
+        .connect_tls(
+            "/nonexistent/qmp.sock",
+            TlsConfig::new(client_config(&other.ca_der)),
+        )
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Connect { .. }), "{err:?}");
