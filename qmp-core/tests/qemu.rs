@@ -538,3 +538,34 @@ async fn dropping_the_client_closes_the_connection() {
     again.execute(QueryStatus).await.unwrap();
     again.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn storage_daemon_block_nodes() {
+    init_tracing();
+    let (_qsd, sock) = storage_daemon();
+    let client = connected(&sock).await;
+    assert_eq!(client.greeting().unwrap().qemu_version(), Some((10, 0, 2)));
+    client
+        .execute_raw(
+            "blockdev-add",
+            Some(json!({"driver": "null-co", "node-name": "null0", "size": 1048576})),
+        )
+        .await
+        .unwrap();
+    let nodes = client.execute_raw("query-named-block-nodes", None).await.unwrap();
+    assert!(nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["node-name"] == "null0"));
+    let e = client
+        .execute_raw("blockdev-add", Some(json!({"driver": "null-co", "node-name": "null0"})))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_class(), Some(&ErrorClass::GenericError));
+    client
+        .execute_raw("blockdev-del", Some(json!({"node-name": "null0"})))
+        .await
+        .unwrap();
+    client.disconnect().await.unwrap();
+}

@@ -303,3 +303,16 @@ impl FakeConn {
         format!(r#"{{{body}, "id": {}}}"#, msg["id"])
     }
 }
+
+/// qemu-storage-daemon with a QMP monitor on a UNIX socket.
+pub fn storage_daemon() -> (Process, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("qsd.sock");
+    let mut cmd = Command::new("qemu-storage-daemon");
+    cmd.arg("--chardev")
+        .arg(format!("socket,path={},server=on,wait=off,id=m0", sock.display()))
+        .args(["--monitor", "chardev=m0"]);
+    let mut p = spawn_process("qemu-storage-daemon", cmd, dir);
+    p.wait_for_socket(&sock);
+    (p, sock)
+}
