@@ -552,14 +552,20 @@ async fn storage_daemon_block_nodes() {
         )
         .await
         .unwrap();
-    let nodes = client.execute_raw("query-named-block-nodes", None).await.unwrap();
+    let nodes = client
+        .execute_raw("query-named-block-nodes", None)
+        .await
+        .unwrap();
     assert!(nodes
         .as_array()
         .unwrap()
         .iter()
         .any(|n| n["node-name"] == "null0"));
     let e = client
-        .execute_raw("blockdev-add", Some(json!({"driver": "null-co", "node-name": "null0"})))
+        .execute_raw(
+            "blockdev-add",
+            Some(json!({"driver": "null-co", "node-name": "null0"})),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.error_class(), Some(&ErrorClass::GenericError));

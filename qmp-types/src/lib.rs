@@ -43,6 +43,7 @@
 mod command;
 mod error_class;
 mod event;
+pub mod qapi;
 mod scalar;
 
 pub use command::{Command, RawCommand};
@@ -50,5 +51,6 @@ pub use error_class::ErrorClass;
 pub use event::Event;
 pub use scalar::{Empty, Null, Timestamp};
 
-/// Re-exported so that generated code and users name one `serde_json`.
+/// Re-exported so that generated code and users name one `serde` and `serde_json`.
+pub use serde;
 pub use serde_json;

@@ -310,7 +310,10 @@ pub fn storage_daemon() -> (Process, PathBuf) {
     let sock = dir.path().join("qsd.sock");
     let mut cmd = Command::new("qemu-storage-daemon");
     cmd.arg("--chardev")
-        .arg(format!("socket,path={},server=on,wait=off,id=m0", sock.display()))
+        .arg(format!(
+            "socket,path={},server=on,wait=off,id=m0",
+            sock.display()
+        ))
         .args(["--monitor", "chardev=m0"]);
     let mut p = spawn_process("qemu-storage-daemon", cmd, dir);
     p.wait_for_socket(&sock);
