@@ -35,10 +35,10 @@ impl fmt::Display for Location {
 /// and by `FILE: In <kind> 'NAME':` when it concerns a definition.
 ///
 /// ```
-/// let err = qmp_codegen::parse_str("bad.json", "{ 'struct': 'S', 'data': { 'm': 'Nope' } }")
+/// let err = qmp_codegen::parse_str("bad.json", "{ 'struct': 'Thing', 'data': { 'm': 'Nope' } }")
 ///     .unwrap_err();
 /// assert_eq!(err.location.line, 1);
-/// assert_eq!(err.to_string(), "bad.json: In struct 'S':\nbad.json:1: member 'm' uses unknown type 'Nope'");
+/// assert_eq!(err.to_string(), "bad.json: In struct 'Thing':\nbad.json:1: member 'm' uses unknown type 'Nope'");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SchemaError {

@@ -107,7 +107,7 @@ pub(crate) fn parse(block: &DocBlock, mode: DocMode) -> Result<Doc> {
         match rest.strip_suffix(':') {
             Some(sym) if !sym.is_empty() && !sym.contains(' ') => doc.symbol = Some(sym.to_owned()),
             Some(_) => return Err(at(*first_line, "name required after '@'".into())),
-            None => return Err(at(*first_line, format!("line should end with ':'"))),
+            None => return Err(at(*first_line, "line should end with ':'".to_owned())),
         }
     } else if first.starts_with('=') {
         let level = first.chars().take_while(|&c| c == '=').count();
@@ -202,9 +202,6 @@ pub(crate) fn parse(block: &DocBlock, mode: DocMode) -> Result<Doc> {
                 if strict && slot_taken {
                     return Err(at(line_no, format!("duplicated '{tag}' section")));
                 }
-                if strict && rest.is_empty() && tag != "TODO" {
-                    // The text may follow on the next, indented line.
-                }
                 sections_started = true;
                 target = t;
                 indent = None;
@@ -251,9 +248,6 @@ pub(crate) fn parse(block: &DocBlock, mode: DocMode) -> Result<Doc> {
                     } else {
                         Target::Body
                     };
-                    if strict && matches!(target, Target::Trailing) {
-                        // Fine: QEMU allows plain paragraphs between sections.
-                    }
                     push(&mut doc, target, trimmed);
                 } else {
                     // The first continuation line sets the indentation (QEMU accepts

@@ -43,6 +43,7 @@
 mod command;
 mod error_class;
 mod event;
+mod macros;
 pub mod qapi;
 mod scalar;
 

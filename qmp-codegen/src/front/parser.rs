@@ -401,7 +401,7 @@ impl Lexer {
         let mut col = 1u32;
         for &c in &self.src[self.line_start..pos.min(self.src.len())] {
             if c == '\t' {
-                col = (col + 7) / 8 * 8 + 1;
+                col = col.div_ceil(8) * 8 + 1;
             } else {
                 col += 1;
             }

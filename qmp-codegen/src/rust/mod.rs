@@ -43,13 +43,99 @@ impl Default for Options {
 }
 
 /// Generates formatted Rust source for `schema`.
+///
+/// The work is split into independent chunks (types, commands, events) that are
+/// generated and formatted in parallel when the machine has more than one core.
 pub fn generate(schema: &Schema, opts: &Options) -> String {
-    let tokens = generate_tokens(schema, opts);
-    match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
-        // Only a bug in this generator can produce unparsable tokens; return them
-        // unformatted so the compiler points at the problem.
-        Err(_) => tokens.to_string(),
+    let n_types = schema.definitions.iter().filter(|d| d.is_type()).count();
+    let half = n_types / 2;
+    let chunks = [
+        Chunk::Types(0, half),
+        Chunk::Types(half, n_types),
+        Chunk::Commands,
+        Chunk::Events,
+    ];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
+    let mut out: Vec<String> = vec![String::new(); chunks.len()];
+    if threads > 1 {
+        // Thread 1: first half of the types and the commands; thread 2: the rest.
+        std::thread::scope(|s| {
+            let a = s.spawn(|| {
+                [
+                    format_chunk(schema, opts, chunks[0]),
+                    format_chunk(schema, opts, chunks[2]),
+                ]
+            });
+            let b = [
+                format_chunk(schema, opts, chunks[1]),
+                format_chunk(schema, opts, chunks[3]),
+            ];
+            let a = a.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let [a0, a2] = a;
+            let [b1, b3] = b;
+            out = vec![a0, b1, a2, b3];
+        });
+    } else {
+        out = chunks
+            .iter()
+            .map(|c| format_chunk(schema, opts, *c))
+            .collect();
+    }
+    let mut result = String::with_capacity(out.iter().map(String::len).sum::<usize>() + 256);
+    result.push_str(&out[0]);
+    result.push_str(&out[1]);
+    for (name, body, what) in [
+        (
+            "commands",
+            &out[2],
+            "The schema's commands: one type per command, implementing `Command`.",
+        ),
+        (
+            "events",
+            &out[3],
+            "The schema's events: one type per event's data, implementing `Event`.",
+        ),
+    ] {
+        result.push_str(&format!("/// {what}\npub mod {name} {{\n"));
+        for line in body.lines() {
+            if !line.is_empty() {
+                result.push_str("    ");
+                result.push_str(line);
+            }
+            result.push('\n');
+        }
+        result.push_str("}\n");
+    }
+    result
+}
+
+/// A part of the output that can be generated on its own.
+#[derive(Clone, Copy)]
+enum Chunk {
+    /// The types with these indices (among type definitions), plus the `Event` enum
+    /// with the last part.
+    Types(usize, usize),
+    /// The items of `mod commands`.
+    Commands,
+    /// The items of `mod events`.
+    Events,
+}
+
+fn format_chunk(schema: &Schema, opts: &Options, chunk: Chunk) -> String {
+    DOC_TEXTS.with(|d| *d.borrow_mut() = Some(Vec::new()));
+    let tokens = Gen::new(schema, opts).chunk(chunk);
+    let texts = DOC_TEXTS
+        .with(|d| d.borrow_mut().take())
+        .unwrap_or_default();
+    match syn::parse2::<syn::File>(tokens) {
+        Ok(file) => splice_docs(&prettyplease::unparse(&file), &texts),
+        // Only a bug in this generator can produce unparsable tokens.
+        Err(e) => format!(
+            "compile_error!({:?});\n",
+            format!("qmp-codegen produced invalid Rust: {e}")
+        ),
     }
 }
 
@@ -80,16 +166,63 @@ fn ident(s: &str) -> Ident {
     }
 }
 
+thread_local! {
+    /// When set, doc text is collected here and stood in for by a marker attribute
+    /// (`#[doc = "\u{1}N"]`), spliced back after formatting: doc text then never goes
+    /// through syn and prettyplease, which is most of their work.
+    static DOC_TEXTS: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+const DOC_MARK: char = '\u{1}';
+
 fn doc_attrs(lines: &[String]) -> TokenStream {
+    let text = lines.join("\n");
+    let marker = DOC_TEXTS.with(|d| {
+        d.borrow_mut().as_mut().map(|texts| {
+            texts.push(text.clone());
+            format!("{DOC_MARK}{}", texts.len() - 1)
+        })
+    });
+    if let Some(m) = marker {
+        return quote!(#[doc = #m]);
+    }
     let mut out = TokenStream::new();
-    for chunk in lines {
-        for l in chunk.split('\n') {
-            let l = if l.is_empty() {
-                String::new()
-            } else {
-                format!(" {l}")
-            };
-            out.extend(quote!(#[doc = #l]));
+    for l in text.split('\n') {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        out.extend(quote!(#[doc = #l]));
+    }
+    out
+}
+
+/// Replaces the marker doc lines of formatted source with the collected doc text.
+fn splice_docs(source: &str, texts: &[String]) -> String {
+    let mut out =
+        String::with_capacity(source.len() + texts.iter().map(|t| t.len() + 64).sum::<usize>());
+    for line in source.lines() {
+        let trimmed = line.trim_start();
+        if let Some(idx) = trimmed
+            .strip_prefix("///")
+            .and_then(|r| r.strip_prefix(DOC_MARK))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&i| i < texts.len())
+        {
+            let indent = &line[..line.len() - trimmed.len()];
+            for l in texts[idx].split('\n') {
+                out.push_str(indent);
+                out.push_str("///");
+                if !l.is_empty() {
+                    out.push(' ');
+                    out.push_str(l);
+                }
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+            out.push('\n');
         }
     }
     out
@@ -153,21 +286,15 @@ impl<'a> Gen<'a> {
     }
 
     fn all(&self) -> TokenStream {
-        let mut root = TokenStream::new();
-        let mut cmds = TokenStream::new();
-        let mut evs = TokenStream::new();
-        let defs: Vec<&'a Definition> = self.schema.definitions.iter().collect();
-        for d in defs {
-            match d {
-                Definition::Enum(e) => root.extend(self.enum_(e)),
-                Definition::Struct(_) => root.extend(self.struct_(d)),
-                Definition::Union(u) => root.extend(self.union_(d, u)),
-                Definition::Alternate(al) => root.extend(self.alternate(d, al)),
-                Definition::Command(c) => cmds.extend(self.command(d, c)),
-                Definition::Event(e) => evs.extend(self.event(d, e)),
-            }
-        }
-        let event_enum = self.event_enum();
+        let n_types = self
+            .schema
+            .definitions
+            .iter()
+            .filter(|d| d.is_type())
+            .count();
+        let root = self.chunk(Chunk::Types(0, n_types));
+        let cmds = self.chunk(Chunk::Commands);
+        let evs = self.chunk(Chunk::Events);
         let cmd_doc = doc_attrs(&[
             "The schema's commands: one type per command, implementing `Command`.".into(),
         ]);
@@ -176,7 +303,6 @@ impl<'a> Gen<'a> {
         ]);
         quote! {
             #root
-            #event_enum
             #cmd_doc
             pub mod commands {
                 #cmds
@@ -186,6 +312,48 @@ impl<'a> Gen<'a> {
                 #evs
             }
         }
+    }
+
+    fn chunk(&self, chunk: Chunk) -> TokenStream {
+        let mut out = TokenStream::new();
+        match chunk {
+            Chunk::Types(from, to) => {
+                let types = self.schema.definitions.iter().filter(|d| d.is_type());
+                for d in types.skip(from).take(to - from) {
+                    match d {
+                        Definition::Enum(e) => out.extend(self.enum_(e)),
+                        Definition::Struct(_) => out.extend(self.struct_(d)),
+                        Definition::Union(u) => out.extend(self.union_(d, u)),
+                        Definition::Alternate(al) => out.extend(self.alternate(d, al)),
+                        _ => {}
+                    }
+                }
+                let n_types = self
+                    .schema
+                    .definitions
+                    .iter()
+                    .filter(|d| d.is_type())
+                    .count();
+                if to == n_types {
+                    out.extend(self.event_enum());
+                }
+            }
+            Chunk::Commands => {
+                for d in &self.schema.definitions {
+                    if let Definition::Command(c) = d {
+                        out.extend(self.command(d, c));
+                    }
+                }
+            }
+            Chunk::Events => {
+                for d in &self.schema.definitions {
+                    if let Definition::Event(e) = d {
+                        out.extend(self.event(d, e));
+                    }
+                }
+            }
+        }
+        out
     }
 
     // ------------------------------------------------------------------ types
@@ -425,14 +593,13 @@ impl<'a> Gen<'a> {
         let doc = self.item_doc(
             &e.info,
             "Enum",
-            Some(format!(
-                "{}",
+            Some(
                 wires
                     .iter()
                     .map(|w| format!("\"{w}\""))
                     .collect::<Vec<_>>()
-                    .join(" | ")
-            ))
+                    .join(" | "),
+            )
             .filter(|s| !s.is_empty()),
         );
         let tc = &self.tc;
@@ -447,60 +614,22 @@ impl<'a> Gen<'a> {
                 #unknown_doc
                 #unknown(::std::string::String),
             }
-            #[allow(deprecated)]
-            impl #name {
-                /// Every value the schema defines, as wire strings.
-                pub const VALUES: &'static [&'static str] = &[#(#wires),*];
-                /// The wire string.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        #( Self::#variants => #wires, )*
-                        Self::#unknown(s) => s,
-                    }
-                }
-                /// The value for a wire string (unknown strings are kept).
-                pub fn from_wire(s: &str) -> Self {
-                    match s {
-                        #( #wires => Self::#variants, )*
-                        other => Self::#unknown(::std::borrow::ToOwned::to_owned(other)),
-                    }
-                }
-            }
-            #[allow(deprecated)]
-            impl ::core::fmt::Display for #name {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            #[allow(deprecated)]
-            impl #tc::serde::Serialize for #name {
-                fn serialize<S: #tc::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                    s.serialize_str(self.as_str())
-                }
-            }
-            #[allow(deprecated)]
-            impl<'de> #tc::serde::Deserialize<'de> for #name {
-                fn deserialize<D: #tc::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                    #tc::qapi::deserialize_enum(d, Self::from_wire)
-                }
-            }
+            #tc::qapi_enum! { #name { #( #variants = #wires, )* } #unknown }
         }
     }
 
     // ------------------------------------------------------------------ objects
 
-    /// Fields, `take_from` statements and `put_into` statements for members.
+    /// Fields, and `qapi_object!` entries (`req field = "wire"`), for members.
     fn member_code(
         &self,
         owner: &str,
         members: &[FlatMember<'a>],
         sub: bool,
         u: &mut Unique,
-    ) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>) {
-        let tc = &self.tc;
+    ) -> (Vec<TokenStream>, Vec<TokenStream>) {
         let mut fields = Vec::new();
-        let mut takes = Vec::new();
-        let mut puts = Vec::new();
+        let mut entries = Vec::new();
         for fm in members {
             let m = fm.member;
             let fname = ident(&u.claim(names::field_name(&m.name)));
@@ -512,49 +641,20 @@ impl<'a> Gen<'a> {
             let doc = self.member_doc(fm);
             if m.optional {
                 fields.push(quote!(#doc pub #fname: ::std::option::Option<#t>));
-                takes.push(quote!(#fname: #tc::qapi::take_opt(map, #wire)?));
-                puts.push(quote! {
-                    if let ::std::option::Option::Some(v) = &self.#fname {
-                        out.serialize_entry(#wire, v)?;
-                    }
-                });
+                entries.push(quote!(opt #fname = #wire));
             } else {
                 fields.push(quote!(#doc pub #fname: #t));
-                takes.push(quote!(#fname: #tc::qapi::take(map, #wire)?));
-                puts.push(quote!(out.serialize_entry(#wire, &self.#fname)?;));
+                entries.push(quote!(req #fname = #wire));
             }
         }
-        (fields, takes, puts)
+        (fields, entries)
     }
 
-    fn extra_parts(&self, u: &mut Unique, what: &str) -> (TokenStream, TokenStream, TokenStream) {
-        let tc = &self.tc;
+    fn extra_field(&self, u: &mut Unique, what: &str) -> (TokenStream, Ident) {
         let map = self.map_ty();
         let name = ident(&u.claim("extra".into()));
         let doc = doc_attrs(&[what.to_owned()]);
-        (
-            quote!(#doc pub #name: #map),
-            quote!(#name: ::core::mem::take(map)),
-            quote!(#tc::qapi::put_extra(&self.#name, out)?;),
-        )
-    }
-
-    fn serde_impls(&self, name: &TokenStream) -> TokenStream {
-        let tc = &self.tc;
-        quote! {
-            #[allow(deprecated)]
-            impl #tc::serde::Serialize for #name {
-                fn serialize<S: #tc::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                    #tc::qapi::serialize_object(self, s)
-                }
-            }
-            #[allow(deprecated)]
-            impl<'de> #tc::serde::Deserialize<'de> for #name {
-                fn deserialize<D: #tc::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                    #tc::qapi::deserialize_object(d)
-                }
-            }
-        }
+        (quote!(#doc pub #name: #map), name)
     }
 
     /// A plain object type: struct with its members, `Object` and serde impls.
@@ -572,15 +672,14 @@ impl<'a> Gen<'a> {
     ) -> TokenStream {
         let tc = &self.tc;
         let mut u = Unique::default();
-        let (mut fields, mut takes, mut puts) = self.member_code(owner, members, sub, &mut u);
+        let (mut fields, entries) = self.member_code(owner, members, sub, &mut u);
+        let mut extra_spec = TokenStream::new();
         if let Some(what) = extra {
-            let (f, t, p) = self.extra_parts(&mut u, what);
+            let (f, id) = self.extra_field(&mut u, what);
             fields.push(f);
-            takes.push(t);
-            puts.push(p);
+            extra_spec = quote!(; extra #id);
         }
         let derive_default = if default { quote!(Default,) } else { quote!() };
-        let serde = self.serde_impls(&quote!(#name));
         quote! {
             #doc
             #attrs
@@ -588,18 +687,7 @@ impl<'a> Gen<'a> {
             pub struct #name {
                 #( #fields, )*
             }
-            #[allow(deprecated, unused_variables)]
-            impl #tc::qapi::Object for #name {
-                fn take_from(map: &mut #tc::serde_json::Map<::std::string::String, #tc::serde_json::Value>)
-                    -> ::core::result::Result<Self, #tc::serde_json::Error> {
-                    ::core::result::Result::Ok(Self { #( #takes, )* })
-                }
-                fn put_into<M: #tc::serde::ser::SerializeMap>(&self, out: &mut M) -> ::core::result::Result<(), M::Error> {
-                    #( #puts )*
-                    ::core::result::Result::Ok(())
-                }
-            }
-            #serde
+            #tc::qapi_object! { #name { #( #entries, )* } #extra_spec }
         }
     }
 
@@ -647,7 +735,16 @@ impl<'a> Gen<'a> {
         let output = self.a.output.contains(d.name());
 
         let mut u = Unique::default();
-        let (mut fields, mut takes, mut puts) = self.member_code(d.name(), &base, false, &mut u);
+        let (mut fields, entries) = self.member_code(d.name(), &base, false, &mut u);
+        let mut takes: Vec<TokenStream> = Vec::new();
+        let mut puts: Vec<TokenStream> = Vec::new();
+        for e in &entries {
+            // `req field = "wire"` / `opt field = "wire"`
+            let toks: Vec<proc_macro2::TokenTree> = e.clone().into_iter().collect();
+            let (kind, field, wire) = (&toks[0], &toks[1], &toks[3]);
+            takes.push(quote!(#field: #tc::__qapi_take!(#kind, map, #wire)));
+            puts.push(quote!(#tc::__qapi_put!(#kind, &self.#field, out, #wire);));
+        }
         let branch_field = ident(&u.claim(names::field_name(&un.discriminator)));
         let wire_tag = &un.discriminator;
         let tag_doc = self.member_doc(&tag_member);
@@ -658,13 +755,13 @@ impl<'a> Gen<'a> {
             self.#branch_field.put_into(out)?;
         });
         if output {
-            let (f, t, p) = self.extra_parts(
+            let (f, id) = self.extra_field(
                 &mut u,
                 "Members the schema does not know (from a newer QEMU), kept as received.",
             );
             fields.push(f);
-            takes.push(t);
-            puts.push(p);
+            takes.push(quote!(#id: ::core::mem::take(map)));
+            puts.push(quote!(#tc::qapi::put_extra(&self.#id, out)?;));
         }
 
         // The branch enum, one variant per tag value.
@@ -725,7 +822,6 @@ impl<'a> Gen<'a> {
             self.types[d.name()],
             un.discriminator
         )]);
-        let serde = self.serde_impls(&quote!(#name));
         let unknown_doc = doc_attrs(&["A branch this schema does not know: the tag value and the branch's members, as received.".into()]);
         quote! {
             #doc
@@ -774,7 +870,7 @@ impl<'a> Gen<'a> {
                     ::core::result::Result::Ok(())
                 }
             }
-            #serde
+            #tc::qapi_object_serde!(#name);
         }
     }
 
@@ -883,22 +979,14 @@ impl<'a> Gen<'a> {
             Some(t) => self.ty(t, true),
         };
         let dep = Self::deprecated(&d.info().features);
-        let mut flags = TokenStream::new();
+        let mut flags = Vec::new();
         if c.allow_oob {
-            flags.extend(quote!(
-                fn allow_oob(&self) -> bool {
-                    true
-                }
-            ));
+            flags.push(quote!(oob));
         }
         if !c.success_response {
-            flags.extend(quote!(
-                fn success_response(&self) -> bool {
-                    false
-                }
-            ));
+            flags.push(quote!(no_reply));
         }
-        let (body, args_ty, args_expr) = match &c.data {
+        let (body, args) = match &c.data {
             None => {
                 let doc = self.item_doc(
                     d.info(),
@@ -911,9 +999,9 @@ impl<'a> Gen<'a> {
                         #dep
                         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
                         pub struct #name;
+                        #tc::qapi_unit!(#name);
                     },
-                    quote!(#tc::Empty),
-                    quote!(::core::option::Option::None),
+                    quote!(none),
                 )
             }
             Some(Members::Named(t)) => {
@@ -923,34 +1011,14 @@ impl<'a> Gen<'a> {
                     "Command",
                     Some(format!("{{\"execute\": \"{wire}\", \"arguments\": {t}}}")),
                 );
-                let serde = quote! {
-                    #[allow(deprecated)]
-                    impl #tc::serde::Serialize for #name {
-                        fn serialize<S: #tc::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                            #tc::serde::Serialize::serialize(&self.0, s)
-                        }
-                    }
-                    #[allow(deprecated)]
-                    impl<'de> #tc::serde::Deserialize<'de> for #name {
-                        fn deserialize<D: #tc::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                            <#inner as #tc::serde::Deserialize>::deserialize(d).map(Self)
-                        }
-                    }
-                };
                 (
                     quote! {
                         #doc
                         #dep
                         #[derive(Debug, Clone, PartialEq)]
                         pub struct #name(pub #inner);
-                        #[allow(deprecated)]
-                        impl ::core::convert::From<#inner> for #name {
-                            fn from(v: #inner) -> Self { Self(v) }
-                        }
-                        #serde
                     },
-                    inner,
-                    quote!(::core::option::Option::Some(&self.0)),
+                    quote!(newtype(#inner)),
                 )
             }
             Some(data @ Members::Inline(_)) => {
@@ -980,26 +1048,13 @@ impl<'a> Gen<'a> {
                         doc,
                         dep.clone(),
                     ),
-                    quote!(Self),
-                    quote!(::core::option::Option::Some(self)),
+                    quote!(self),
                 )
             }
         };
         quote! {
             #body
-            #[allow(deprecated)]
-            impl #name {
-                /// The command's wire name.
-                pub const NAME: &'static str = #wire;
-            }
-            #[allow(deprecated)]
-            impl #tc::Command for #name {
-                type Arguments = #args_ty;
-                type Returns = #returns;
-                fn name(&self) -> &str { #wire }
-                fn arguments(&self) -> ::core::option::Option<&Self::Arguments> { #args_expr }
-                #flags
-            }
+            #tc::qapi_command! { #name = #wire, args: #args, returns: #returns #(, #flags)* }
         }
     }
 
@@ -1030,18 +1085,7 @@ impl<'a> Gen<'a> {
                     #dep
                     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
                     pub struct #name;
-                    #[allow(deprecated)]
-                    impl #tc::serde::Serialize for #name {
-                        fn serialize<S: #tc::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                            #tc::serde::Serialize::serialize(&#tc::Empty {}, s)
-                        }
-                    }
-                    #[allow(deprecated)]
-                    impl<'de> #tc::serde::Deserialize<'de> for #name {
-                        fn deserialize<D: #tc::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                            #tc::qapi::deserialize_empty(d).map(|()| Self)
-                        }
-                    }
+                    #tc::qapi_unit!(#name);
                 }
             }
             Some(Members::Named(t)) => {
@@ -1056,18 +1100,7 @@ impl<'a> Gen<'a> {
                     #dep
                     #[derive(Debug, Clone, PartialEq)]
                     pub struct #name(pub #inner);
-                    #[allow(deprecated)]
-                    impl #tc::serde::Serialize for #name {
-                        fn serialize<S: #tc::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                            #tc::serde::Serialize::serialize(&self.0, s)
-                        }
-                    }
-                    #[allow(deprecated)]
-                    impl<'de> #tc::serde::Deserialize<'de> for #name {
-                        fn deserialize<D: #tc::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                            <#inner as #tc::serde::Deserialize>::deserialize(d).map(Self)
-                        }
-                    }
+                    #tc::qapi_newtype!(#name(#inner));
                 }
             }
             Some(data @ Members::Inline(_)) => {
@@ -1094,10 +1127,7 @@ impl<'a> Gen<'a> {
         };
         quote! {
             #body
-            #[allow(deprecated)]
-            impl #tc::Event for #name {
-                const NAME: &'static str = #wire;
-            }
+            #tc::qapi_event!(#name = #wire);
         }
     }
 
