@@ -24,8 +24,10 @@ mod config;
 mod diag;
 pub mod doc;
 mod front;
+pub mod introspect;
 pub mod model;
 pub mod rust;
+pub mod snapshot;
 
 pub use config::{Config, Error};
 pub use diag::{Location, Result, SchemaError};
@@ -62,9 +64,22 @@ impl Loader {
         self
     }
 
-    /// Loads and validates `path` and everything it includes.
+    /// Loads and validates `path` and everything it includes. `path` may also be a
+    /// snapshot written by [`snapshot::write`].
     pub fn load(&self, path: impl AsRef<Path>) -> Result<Schema> {
-        front::load(&front::parser::Files, path.as_ref(), self.docs)
+        self.load_tracked(path).map(|(s, _)| s)
+    }
+
+    /// Like [`Loader::load`], also returning every file that was read (for a build
+    /// script's `cargo:rerun-if-changed`).
+    pub fn load_tracked(
+        &self,
+        path: impl AsRef<Path>,
+    ) -> Result<(Schema, Vec<std::path::PathBuf>)> {
+        let files = front::parser::Files::default();
+        let schema = front::load(&files, path.as_ref(), self.docs)?;
+        let read = files.read.into_inner().unwrap_or_else(|p| p.into_inner());
+        Ok((schema, read))
     }
 
     /// Parses and validates text (an `include` is an error).
@@ -87,4 +102,31 @@ impl Loader {
         }
         front::load(&One(name, text), Path::new(name), self.docs)
     }
+}
+
+/// Times each stage of loading and generating `path`: parsing (with includes),
+/// checking expressions, whole-schema validation, Rust generation. For the benchmark.
+#[doc(hidden)]
+pub fn stage_timings(path: &Path) -> Result<Vec<(&'static str, std::time::Duration)>> {
+    use std::time::Instant;
+    let files = front::parser::Files::default();
+    let t = Instant::now();
+    let parsed = front::parser::parse_schema(&files, path)?;
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let schema = front::check_only(parsed, DocMode::Lenient)?;
+    let check = t.elapsed();
+    let t = Instant::now();
+    front::validate::validate(&schema, DocMode::Lenient)?;
+    let validate = t.elapsed();
+    let t = Instant::now();
+    let code = rust::generate(&schema, &rust::Options::default());
+    let generate = t.elapsed();
+    std::hint::black_box(code);
+    Ok(vec![
+        ("parse", parse),
+        ("check", check),
+        ("validate", validate),
+        ("generate", generate),
+    ])
 }

@@ -12,11 +12,26 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub(crate) fn load(source: &dyn Source, path: &Path, docs: DocMode) -> Result<Schema> {
+    if let Ok(text) = source.read(path) {
+        if crate::snapshot::is_snapshot(&text) {
+            return build(
+                crate::snapshot::read(&path.display().to_string(), &text)?,
+                docs,
+            );
+        }
+    }
     let parsed = parser::parse_schema(source, path)?;
     build(parsed, docs)
 }
 
 pub(crate) fn build(parsed: Parsed, docs: DocMode) -> Result<Schema> {
+    let schema = check_only(parsed, docs)?;
+    validate::validate(&schema, docs)?;
+    Ok(schema)
+}
+
+/// The per-expression checks only (no whole-schema validation).
+pub(crate) fn check_only(parsed: Parsed, docs: DocMode) -> Result<Schema> {
     let checker = check::Checker {
         pragma: &parsed.pragma,
         docs,
@@ -29,13 +44,11 @@ pub(crate) fn build(parsed: Parsed, docs: DocMode) -> Result<Schema> {
     for (idx, block) in &parsed.free_docs {
         free_docs.push((idx + 1, doc::parse(block, docs)?));
     }
-    let schema = Schema {
+    Ok(Schema {
         definitions,
         pragma: parsed.pragma,
         free_docs,
-    };
-    validate::validate(&schema, docs)?;
-    Ok(schema)
+    })
 }
 
 /// QEMU's predefined enum of JSON value kinds.

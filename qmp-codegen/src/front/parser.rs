@@ -91,10 +91,20 @@ pub(crate) trait Source {
     fn canonical(&self, path: &Path) -> PathBuf;
 }
 
-pub(crate) struct Files;
+/// The file system, remembering every file read.
+#[derive(Default)]
+pub(crate) struct Files {
+    pub(crate) read: std::sync::Mutex<Vec<PathBuf>>,
+}
 impl Source for Files {
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
+        let text = std::fs::read_to_string(path)?;
+        if let Ok(mut r) = self.read.lock() {
+            if !r.iter().any(|p| p == path) {
+                r.push(path.to_owned());
+            }
+        }
+        Ok(text)
     }
     fn canonical(&self, path: &Path) -> PathBuf {
         std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))

@@ -1,0 +1,510 @@
+//! `query-qmp-schema` introspection as a second input, and comparing it with a schema.
+//!
+//! A running QEMU describes its interface as a list of `SchemaInfo` entries: commands and
+//! events by their real names, types under masked names (`"0"`, `"1"`, ...), struct bases
+//! flattened into their members, integer widths folded into `int`, and conditions
+//! already evaluated. [`from_json`] turns that into the same [`Schema`] model as the
+//! source, and [`diff`] walks both from each command and event, matching types by the
+//! member names that lead to them.
+
+use crate::diag::Location;
+use crate::model::*;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+/// Parses introspection JSON: the array, or a whole reply `{"return": [...]}`.
+pub fn from_json_text(text: &str) -> Result<Schema, String> {
+    // Accept a reply line printed by a shell, even with other lines around it.
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => text
+            .lines()
+            .find_map(|l| {
+                serde_json::from_str::<Value>(l)
+                    .ok()
+                    .filter(|v| v.get("return").is_some_and(Value::is_array) || v.is_array())
+            })
+            .ok_or_else(|| format!("not JSON: {e}"))?,
+    };
+    from_json(&v)
+}
+
+/// Converts `query-qmp-schema`'s result (or a reply carrying it) into a [`Schema`].
+pub fn from_json(v: &Value) -> Result<Schema, String> {
+    let entries = match v {
+        Value::Array(a) => a,
+        Value::Object(o) => o
+            .get("return")
+            .and_then(Value::as_array)
+            .ok_or("expected an array of SchemaInfo, or {\"return\": [...]}")?,
+        _ => return Err("expected an array of SchemaInfo".into()),
+    };
+    let loc = Location::new(Arc::from("introspection"), 1, Arc::from([]));
+    let info = |name: &str, e: &Value| Info {
+        name: name.to_owned(),
+        location: loc.clone(),
+        module: Arc::from("introspection"),
+        cond: None,
+        features: features(e),
+        doc: None,
+    };
+    let mut defs = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let name = e["name"]
+            .as_str()
+            .ok_or_else(|| format!("entry {i} has no name"))?;
+        let meta = e["meta-type"]
+            .as_str()
+            .ok_or_else(|| format!("entry '{name}' has no meta-type"))?;
+        match meta {
+            "builtin" | "array" => {}
+            "enum" => {
+                let values: Vec<String> = match e["members"].as_array() {
+                    Some(ms) => ms
+                        .iter()
+                        .filter_map(|m| m["name"].as_str().map(str::to_owned))
+                        .collect(),
+                    None => e["values"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                };
+                defs.push(Definition::Enum(Enum {
+                    info: info(name, e),
+                    values: values
+                        .into_iter()
+                        .map(|n| EnumValue {
+                            name: n,
+                            cond: None,
+                            features: vec![],
+                        })
+                        .collect(),
+                    prefix: None,
+                }));
+            }
+            "object" => {
+                let members: Vec<Member> = e["members"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| {
+                        Some(Member {
+                            name: m["name"].as_str()?.to_owned(),
+                            optional: m.get("default").is_some(),
+                            ty: type_ref(m["type"].as_str()?),
+                            cond: None,
+                            features: features(m),
+                        })
+                    })
+                    .collect();
+                match (e["tag"].as_str(), e["variants"].as_array()) {
+                    (Some(tag), Some(vs)) => defs.push(Definition::Union(Union {
+                        info: info(name, e),
+                        base: Members::Inline(members),
+                        discriminator: tag.to_owned(),
+                        branches: vs
+                            .iter()
+                            .filter_map(|v| {
+                                Some(Branch {
+                                    name: v["case"].as_str()?.to_owned(),
+                                    ty: v["type"].as_str()?.to_owned(),
+                                    cond: None,
+                                })
+                            })
+                            .collect(),
+                    })),
+                    _ => defs.push(Definition::Struct(Struct {
+                        info: info(name, e),
+                        base: None,
+                        members,
+                    })),
+                }
+            }
+            "alternate" => defs.push(Definition::Alternate(Alternate {
+                info: info(name, e),
+                branches: e["members"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .filter_map(|(i, m)| {
+                        Some(AltBranch {
+                            name: format!("b{i}"),
+                            ty: type_ref(m["type"].as_str()?),
+                            cond: None,
+                        })
+                    })
+                    .collect(),
+            })),
+            "command" => defs.push(Definition::Command(Command {
+                info: info(name, e),
+                data: e["arg-type"].as_str().map(|t| Members::Named(t.to_owned())),
+                boxed: false,
+                returns: e["ret-type"].as_str().map(type_ref),
+                gen: true,
+                success_response: true,
+                allow_oob: e["allow-oob"].as_bool().unwrap_or(false),
+                allow_preconfig: false,
+                coroutine: false,
+            })),
+            "event" => defs.push(Definition::Event(Event {
+                info: info(name, e),
+                data: e["arg-type"].as_str().map(|t| Members::Named(t.to_owned())),
+                boxed: false,
+            })),
+            other => return Err(format!("entry '{name}' has unknown meta-type '{other}'")),
+        }
+    }
+    Ok(Schema {
+        definitions: defs,
+        pragma: Pragma::default(),
+        free_docs: vec![],
+    })
+}
+
+fn features(e: &Value) -> Vec<Feature> {
+    e["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            Some(Feature {
+                name: f.as_str()?.to_owned(),
+                cond: None,
+            })
+        })
+        .collect()
+}
+
+fn type_ref(t: &str) -> TypeRef {
+    match t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(inner) => TypeRef::Array(inner.to_owned()),
+        None => TypeRef::Named(t.to_owned()),
+    }
+}
+
+/// What one side has and the other lacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Commands in the schema that the server lacks.
+    pub commands_only_in_schema: Vec<String>,
+    /// Commands the server has that the schema lacks.
+    pub commands_only_in_server: Vec<String>,
+    /// Events in the schema that the server lacks.
+    pub events_only_in_schema: Vec<String>,
+    /// Events the server has that the schema lacks.
+    pub events_only_in_server: Vec<String>,
+    /// Differences inside common commands and events: members, enum values, union
+    /// branches, each with the path that leads to it.
+    pub details: Vec<String>,
+}
+
+impl Diff {
+    /// Whether the two agree on everything compared.
+    pub fn is_empty(&self) -> bool {
+        self == &Diff::default()
+    }
+}
+
+impl fmt::Display for Diff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (label, list) in [
+            ("commands only in the schema", &self.commands_only_in_schema),
+            ("commands only in the server", &self.commands_only_in_server),
+            ("events only in the schema", &self.events_only_in_schema),
+            ("events only in the server", &self.events_only_in_server),
+        ] {
+            if !list.is_empty() {
+                writeln!(f, "{label} ({}): {}", list.len(), list.join(", "))?;
+            }
+        }
+        for d in &self.details {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares a schema (`ours`) with a server's introspection (`theirs`).
+pub fn diff(ours: &Schema, theirs: &Schema) -> Diff {
+    let a = Side::new(ours);
+    let b = Side::new(theirs);
+    let mut d = Diff::default();
+    let names = |s: &Side, cmd: bool| -> BTreeSet<String> {
+        s.schema
+            .definitions
+            .iter()
+            .filter(|x| {
+                if cmd {
+                    matches!(x, Definition::Command(_))
+                } else {
+                    matches!(x, Definition::Event(_))
+                }
+            })
+            .map(|x| x.name().to_owned())
+            .collect()
+    };
+    let (ac, bc) = (names(&a, true), names(&b, true));
+    let (ae, be) = (names(&a, false), names(&b, false));
+    d.commands_only_in_schema = ac.difference(&bc).cloned().collect();
+    d.commands_only_in_server = bc.difference(&ac).cloned().collect();
+    d.events_only_in_schema = ae.difference(&be).cloned().collect();
+    d.events_only_in_server = be.difference(&ae).cloned().collect();
+
+    let mut w = Walk {
+        a: &a,
+        b: &b,
+        seen: HashSet::new(),
+        out: Vec::new(),
+    };
+    for name in ac.intersection(&bc) {
+        let (Some(Definition::Command(x)), Some(Definition::Command(y))) =
+            (a.def(name), b.def(name))
+        else {
+            continue;
+        };
+        w.members(
+            &format!("{name} arguments"),
+            a.data_members(x.data.as_ref()),
+            b.data_members(y.data.as_ref()),
+        );
+        if let (Some(rx), Some(ry)) = (&x.returns, &y.returns) {
+            w.types(&format!("{name} returns"), rx, ry);
+        }
+    }
+    for name in ae.intersection(&be) {
+        let (Some(Definition::Event(x)), Some(Definition::Event(y))) = (a.def(name), b.def(name))
+        else {
+            continue;
+        };
+        w.members(
+            &format!("{name} data"),
+            a.data_members(x.data.as_ref()),
+            b.data_members(y.data.as_ref()),
+        );
+    }
+    d.details = w.out;
+    d
+}
+
+struct Side<'a> {
+    schema: &'a Schema,
+    defs: HashMap<&'a str, &'a Definition>,
+}
+
+impl<'a> Side<'a> {
+    fn new(schema: &'a Schema) -> Self {
+        Side {
+            schema,
+            defs: schema.index(),
+        }
+    }
+
+    fn def(&self, n: &str) -> Option<&'a Definition> {
+        self.defs.get(n).copied()
+    }
+
+    /// The members of an object type, bases flattened.
+    fn flat(&self, name: &str, depth: usize) -> Vec<&'a Member> {
+        if depth > 32 {
+            return vec![];
+        }
+        match self.def(name) {
+            Some(Definition::Struct(s)) => {
+                let mut out = s
+                    .base
+                    .as_deref()
+                    .map(|b| self.flat(b, depth + 1))
+                    .unwrap_or_default();
+                out.extend(&s.members);
+                out
+            }
+            Some(Definition::Union(u)) => match &u.base {
+                Members::Named(b) => self.flat(b, depth + 1),
+                Members::Inline(ms) => ms.iter().collect(),
+            },
+            _ => vec![],
+        }
+    }
+
+    fn data_members(&self, data: Option<&'a Members>) -> Vec<&'a Member> {
+        match data {
+            None => vec![],
+            Some(Members::Inline(ms)) => ms.iter().collect(),
+            Some(Members::Named(n)) => self.flat(n, 0),
+        }
+    }
+}
+
+struct Walk<'s, 'a> {
+    a: &'s Side<'a>,
+    b: &'s Side<'a>,
+    seen: HashSet<(String, String)>,
+    out: Vec<String>,
+}
+
+impl Walk<'_, '_> {
+    fn members(&mut self, path: &str, xs: Vec<&Member>, ys: Vec<&Member>) {
+        let xn: BTreeSet<&str> = xs.iter().map(|m| m.name.as_str()).collect();
+        let yn: BTreeSet<&str> = ys.iter().map(|m| m.name.as_str()).collect();
+        let only_a: Vec<&str> = xn.difference(&yn).copied().collect();
+        let only_b: Vec<&str> = yn.difference(&xn).copied().collect();
+        if !only_a.is_empty() {
+            self.out.push(format!(
+                "{path}: members only in the schema: {}",
+                only_a.join(", ")
+            ));
+        }
+        if !only_b.is_empty() {
+            self.out.push(format!(
+                "{path}: members only in the server: {}",
+                only_b.join(", ")
+            ));
+        }
+        for x in &xs {
+            if let Some(y) = ys.iter().find(|y| y.name == x.name) {
+                if x.optional != y.optional {
+                    self.out.push(format!(
+                        "{path}: member '{}' is {} in the schema but {} in the server",
+                        x.name,
+                        if x.optional { "optional" } else { "required" },
+                        if y.optional { "optional" } else { "required" },
+                    ));
+                }
+                self.types(&format!("{path}.{}", x.name), &x.ty, &y.ty);
+            }
+        }
+    }
+
+    fn types(&mut self, path: &str, x: &TypeRef, y: &TypeRef) {
+        if !self.seen.insert((x.to_string(), y.to_string())) {
+            return;
+        }
+        let (xa, ya) = (
+            matches!(x, TypeRef::Array(_)),
+            matches!(y, TypeRef::Array(_)),
+        );
+        if xa != ya {
+            self.out
+                .push(format!("{path}: an array on one side only ({x} vs {y})"));
+            return;
+        }
+        let (Some(dx), Some(dy)) = (self.a.def(x.name()), self.b.def(y.name())) else {
+            return;
+        };
+        match (dx, dy) {
+            (Definition::Enum(ex), Definition::Enum(ey)) => {
+                let vx: BTreeSet<&str> = ex.values.iter().map(|v| v.name.as_str()).collect();
+                let vy: BTreeSet<&str> = ey.values.iter().map(|v| v.name.as_str()).collect();
+                let only_a: Vec<&str> = vx.difference(&vy).copied().collect();
+                let only_b: Vec<&str> = vy.difference(&vx).copied().collect();
+                if !only_a.is_empty() {
+                    self.out.push(format!(
+                        "{path} ({}): values only in the schema: {}",
+                        ex.info.name,
+                        only_a.join(", ")
+                    ));
+                }
+                if !only_b.is_empty() {
+                    self.out.push(format!(
+                        "{path} ({}): values only in the server: {}",
+                        ex.info.name,
+                        only_b.join(", ")
+                    ));
+                }
+            }
+            (
+                Definition::Struct(_) | Definition::Union(_),
+                Definition::Struct(_) | Definition::Union(_),
+            ) => {
+                let xs = self.a.flat(dx.name(), 0);
+                let ys = self.b.flat(dy.name(), 0);
+                let label = format!("{path} ({})", dx.name());
+                self.members(&label, xs, ys);
+                if let (Definition::Union(ux), Definition::Union(uy)) = (dx, dy) {
+                    let bx: HashMap<&str, &str> = ux
+                        .branches
+                        .iter()
+                        .map(|b| (b.name.as_str(), b.ty.as_str()))
+                        .collect();
+                    let by: HashMap<&str, &str> = uy
+                        .branches
+                        .iter()
+                        .map(|b| (b.name.as_str(), b.ty.as_str()))
+                        .collect();
+                    let mut names: Vec<&&str> = bx.keys().collect();
+                    names.sort();
+                    for n in names {
+                        if let Some(ty) = by.get(*n) {
+                            let (tx, ty) = (
+                                TypeRef::Named(bx[*n].to_owned()),
+                                TypeRef::Named((*ty).to_owned()),
+                            );
+                            self.types(&format!("{label}[{n}]"), &tx, &ty);
+                        }
+                    }
+                }
+            }
+            (Definition::Alternate(_), Definition::Alternate(_)) => {}
+            (p, q) => self.out.push(format!(
+                "{path}: a {} in the schema but a {} in the server",
+                p.kind(),
+                q.kind()
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn introspection_round() {
+        let live = from_json(&json!({"return": [
+            {"name": "query-x", "meta-type": "command", "arg-type": "1", "ret-type": "2"},
+            {"name": "X_HAPPENED", "meta-type": "event", "arg-type": "0"},
+            {"name": "0", "meta-type": "object", "members": []},
+            {"name": "1", "meta-type": "object", "members": [
+                {"name": "mode", "type": "3", "default": null}]},
+            {"name": "2", "meta-type": "object", "members": [{"name": "n", "type": "int"},
+                {"name": "new", "type": "str"}]},
+            {"name": "3", "meta-type": "enum", "values": ["a", "c"], "members": [{"name": "a"}, {"name": "c"}]},
+            {"name": "int", "meta-type": "builtin", "json-type": "int"},
+            {"name": "[int]", "meta-type": "array", "element-type": "int"}
+        ]}))
+        .unwrap();
+        assert_eq!(live.commands().count(), 1);
+        let ours = crate::parse_str(
+            "s.json",
+            "{ 'enum': 'Mode', 'data': ['a', 'b'] }
+             { 'struct': 'Res', 'data': { 'n': 'int' } }
+             { 'command': 'query-x', 'data': { '*mode': 'Mode', '*extra': 'str' }, 'returns': 'Res' }
+             { 'command': 'only-here' }",
+        )
+        .unwrap();
+        let d = diff(&ours, &live);
+        assert_eq!(d.commands_only_in_schema, ["only-here"]);
+        assert_eq!(d.events_only_in_server, ["X_HAPPENED"]);
+        let text = d.to_string();
+        assert!(
+            text.contains("query-x arguments: members only in the schema: extra"),
+            "{text}"
+        );
+        assert!(
+            text.contains("query-x arguments.mode (Mode): values only in the schema: b"),
+            "{text}"
+        );
+        assert!(text.contains("values only in the server: c"), "{text}");
+        assert!(
+            text.contains("query-x returns (Res): members only in the server: new"),
+            "{text}"
+        );
+        assert!(diff(&ours, &ours).is_empty());
+    }
+}
