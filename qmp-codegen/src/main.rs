@@ -116,8 +116,10 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 })?;
                 let s = load(&args.positional[0])?;
-                let mut opts = rust::Options::default();
-                opts.docs = !args.no_docs;
+                let mut opts = rust::Options {
+                    docs: !args.no_docs,
+                    ..Default::default()
+                };
                 if let Some(tc) = &args.types_crate {
                     opts.types_crate = tc.clone();
                 }
