@@ -140,7 +140,8 @@ async fn peer_closing_mid_command() {
 #[tokio::test]
 async fn greeting_problems() {
     init_tracing();
-    let cases: &[(&str, fn(&Error) -> bool)] = &[
+    type Check = fn(&Error) -> bool;
+    let cases: &[(&str, Check)] = &[
         (r#"{"event": "STOP"}"#, |e| matches!(e, Error::Protocol(_))),
         (
             r#"{"QMP": {"version": {}, "capabilities": "oob"}}"#,
