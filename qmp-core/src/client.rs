@@ -807,6 +807,12 @@ impl Client {
         self.shared().registry.add(config)
     }
 
+    /// Registers a listener for one typed event, such as a generated
+    /// `events::BlockJobCompleted`; see [`TypedListener`](crate::events::TypedListener).
+    pub fn listen_for<E: qmp_types::Event>(&self) -> crate::events::TypedListener<E> {
+        crate::events::TypedListener::new(self.listen(ListenerConfig::new().names([E::NAME])))
+    }
+
     /// Unregisters a listener; returns whether it was registered. The default listener
     /// cannot be removed (returns false).
     pub fn remove_listener(&self, listener: &EventListener) -> bool {

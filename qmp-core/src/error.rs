@@ -97,6 +97,18 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// An event's data did not decode into its typed form.
+    #[error("cannot decode event '{name}': {source}")]
+    EventDecode {
+        /// The event's name.
+        name: String,
+        /// The event as received.
+        received: String,
+        /// What serde reported.
+        #[source]
+        source: serde_json::Error,
+    },
+
     /// The command's arguments could not be serialized as a JSON object.
     #[error("cannot encode the arguments of '{command}': {reason}")]
     Encode {

@@ -136,6 +136,13 @@ impl Event {
         (self.name() == E::NAME).then(|| self.data())
     }
 
+    /// Decodes this event into a set of events such as a generated `Event` enum. Events
+    /// the set does not know decode to its catch-all variant; an error means a known
+    /// event whose data does not match its schema.
+    pub fn decode_as<E: qmp_types::qapi::Events>(&self) -> Result<E, serde_json::Error> {
+        E::decode(self.name(), self.data_raw().unwrap_or("{}"))
+    }
+
     /// The `timestamp` member, if present and well-formed.
     pub fn timestamp(&self) -> Option<Timestamp> {
         let r = self.0.timestamp.clone()?;
@@ -401,6 +408,82 @@ impl fmt::Debug for EventListener {
             .field("dropped", &st.dropped)
             .finish()
     }
+}
+
+/// A listener for one typed event (`E::NAME`), decoding its data as `E`.
+///
+/// ```no_run
+/// # async fn f(client: qmp_core::Client) -> qmp_core::Result<()> {
+/// # #[derive(serde::Deserialize)] struct BlockJobCompleted { device: String }
+/// # impl qmp_core::qmp_types::Event for BlockJobCompleted { const NAME: &'static str = "BLOCK_JOB_COMPLETED"; }
+/// use std::time::Duration;
+///
+/// // Register before starting the job, so the event cannot be missed.
+/// let done = client.listen_for::<BlockJobCompleted>();
+/// // ... start the job ...
+/// let ev = done.wait(|e| e.device == "job0", Some(Duration::from_secs(30))).await?;
+/// # Ok(()) }
+/// ```
+pub struct TypedListener<E> {
+    inner: EventListener,
+    _marker: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E: qmp_types::Event> TypedListener<E> {
+    pub(crate) fn new(inner: EventListener) -> Self {
+        TypedListener {
+            inner,
+            _marker: std::marker::PhantomData,
+        }
+    }
+
+    /// The next event, decoded. `None` when the connection ended.
+    pub async fn next(&self) -> Option<crate::Result<E>> {
+        let ev = self.inner.get().await?;
+        Some(decode_one::<E>(&ev))
+    }
+
+    /// Waits for the first event for which `pred` is true, up to `timeout`. Fails with
+    /// [`Error::Timeout`](crate::Error::Timeout), with [`Error::Interrupted`](crate::Error::Interrupted)
+    /// if the connection ends, or with the decoding error of a malformed event.
+    pub async fn wait(
+        &self,
+        pred: impl Fn(&E) -> bool,
+        timeout: Option<std::time::Duration>,
+    ) -> crate::Result<E> {
+        let search = async {
+            loop {
+                match self.next().await {
+                    None => return Err(crate::Error::Interrupted),
+                    Some(Ok(e)) if pred(&e) => return Ok(e),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e),
+                }
+            }
+        };
+        match timeout {
+            None => search.await,
+            Some(t) => tokio::time::timeout(t, search).await.unwrap_or_else(|_| {
+                Err(crate::Error::Timeout {
+                    during: format!("event {}", E::NAME),
+                    after: t,
+                })
+            }),
+        }
+    }
+
+    /// The underlying untyped listener (queue length, drops, clearing).
+    pub fn listener(&self) -> &EventListener {
+        &self.inner
+    }
+}
+
+fn decode_one<E: qmp_types::Event>(ev: &Event) -> crate::Result<E> {
+    ev.data().map_err(|source| crate::Error::EventDecode {
+        name: ev.name().to_owned(),
+        received: ev.as_str().to_owned(),
+        source,
+    })
 }
 
 /// The client's set of listeners. The default listener is held strongly; the others

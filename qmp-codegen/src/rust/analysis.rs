@@ -121,7 +121,9 @@ impl<'a> Analysis<'a> {
         out
     }
 
-    /// Tarjan's strongly connected components; every edge inside one is boxed.
+    /// Boxes the back edges of a depth-first search in schema order: removing them
+    /// leaves no cycle, so every by-value recursion goes through a `Box` exactly where
+    /// needed (`BlockdevRef::Definition`, `Tree::left`), and everything else stays unboxed.
     fn compute_boxing(&mut self, schema: &'a Schema) {
         let nodes: Vec<&'a Definition> = schema
             .definitions
@@ -148,60 +150,40 @@ impl<'a> Analysis<'a> {
             })
             .collect();
         let n = nodes.len();
-        let mut index = vec![usize::MAX; n];
-        let mut low = vec![0; n];
-        let mut on_stack = vec![false; n];
-        let mut stack = Vec::new();
-        let mut comp = vec![usize::MAX; n];
-        let mut next = 0;
-        let mut ncomp = 0;
-        for root in 0..n {
-            if index[root] != usize::MAX {
+        // 0 = unvisited, 1 = on the current path, 2 = done
+        let mut state = vec![0u8; n];
+        // Unions first: a cycle through a union and an alternate (BlockdevOptions ->
+        // branch -> BlockdevRef -> BlockdevOptions) then closes at the alternate, boxing
+        // one variant instead of a member of every branch.
+        let mut roots: Vec<usize> = (0..n).collect();
+        roots.sort_by_key(|&i| match nodes[i] {
+            Definition::Union(_) => 0,
+            Definition::Struct(_) => 1,
+            _ => 2,
+        });
+        for root in roots {
+            if state[root] != 0 {
                 continue;
             }
-            // Iterative DFS: (node, next edge index).
             let mut work = vec![(root, 0usize)];
-            index[root] = next;
-            low[root] = next;
-            next += 1;
-            stack.push(root);
-            on_stack[root] = true;
+            state[root] = 1;
             while let Some(&mut (v, ref mut ei)) = work.last_mut() {
                 if *ei < adj[v].len() {
-                    let w = adj[v][*ei].1;
+                    let (edge, w) = adj[v][*ei];
                     *ei += 1;
-                    if index[w] == usize::MAX {
-                        index[w] = next;
-                        low[w] = next;
-                        next += 1;
-                        stack.push(w);
-                        on_stack[w] = true;
-                        work.push((w, 0));
-                    } else if on_stack[w] {
-                        low[v] = low[v].min(index[w]);
+                    match state[w] {
+                        0 => {
+                            state[w] = 1;
+                            work.push((w, 0));
+                        }
+                        1 => {
+                            self.boxed.insert((nodes[v].name(), edge));
+                        }
+                        _ => {}
                     }
                 } else {
+                    state[v] = 2;
                     work.pop();
-                    if let Some(&(parent, _)) = work.last() {
-                        low[parent] = low[parent].min(low[v]);
-                    }
-                    if low[v] == index[v] {
-                        while let Some(w) = stack.pop() {
-                            on_stack[w] = false;
-                            comp[w] = ncomp;
-                            if w == v {
-                                break;
-                            }
-                        }
-                        ncomp += 1;
-                    }
-                }
-            }
-        }
-        for (i, d) in nodes.iter().enumerate() {
-            for &(e, j) in &adj[i] {
-                if comp[i] == comp[j] {
-                    self.boxed.insert((d.name(), e));
                 }
             }
         }

@@ -344,6 +344,7 @@ impl<'a> Gen<'a> {
                         out.extend(self.command(d, c));
                     }
                 }
+                out.extend(self.command_index());
             }
             Chunk::Events => {
                 for d in &self.schema.definitions {
@@ -620,16 +621,24 @@ impl<'a> Gen<'a> {
 
     // ------------------------------------------------------------------ objects
 
-    /// Fields, and `qapi_object!` entries (`req field = "wire"`), for members.
-    fn member_code(
+    /// Fields, `qapi_object!` entries (`req field = "wire"`), and `new()`'s parameters
+    /// and field initializers, for members.
+    fn member_code_ctor(
         &self,
         owner: &str,
         members: &[FlatMember<'a>],
         sub: bool,
         u: &mut Unique,
-    ) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    ) -> (
+        Vec<TokenStream>,
+        Vec<TokenStream>,
+        Vec<TokenStream>,
+        Vec<TokenStream>,
+    ) {
         let mut fields = Vec::new();
         let mut entries = Vec::new();
+        let mut params = Vec::new();
+        let mut inits = Vec::new();
         for fm in members {
             let m = fm.member;
             let fname = ident(&u.claim(names::field_name(&m.name)));
@@ -642,12 +651,30 @@ impl<'a> Gen<'a> {
             if m.optional {
                 fields.push(quote!(#doc pub #fname: ::std::option::Option<#t>));
                 entries.push(quote!(opt #fname = #wire));
+                inits.push(quote!(#fname: ::std::option::Option::None));
             } else {
                 fields.push(quote!(#doc pub #fname: #t));
                 entries.push(quote!(req #fname = #wire));
+                params.push(quote!(#fname: #t));
+                inits.push(quote!(#fname));
             }
         }
-        (fields, entries)
+        (fields, entries, params, inits)
+    }
+
+    fn constructor(name: &Ident, params: &[TokenStream], inits: &[TokenStream]) -> TokenStream {
+        let doc = doc_attrs(&[
+            "A value with the required members given and every optional member absent.".into(),
+        ]);
+        quote! {
+            #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+            impl #name {
+                #doc
+                pub fn new(#(#params),*) -> Self {
+                    Self { #(#inits,)* }
+                }
+            }
+        }
     }
 
     fn extra_field(&self, u: &mut Unique, what: &str) -> (TokenStream, Ident) {
@@ -672,14 +699,17 @@ impl<'a> Gen<'a> {
     ) -> TokenStream {
         let tc = &self.tc;
         let mut u = Unique::default();
-        let (mut fields, entries) = self.member_code(owner, members, sub, &mut u);
+        let (mut fields, entries, params, mut inits) =
+            self.member_code_ctor(owner, members, sub, &mut u);
         let mut extra_spec = TokenStream::new();
         if let Some(what) = extra {
             let (f, id) = self.extra_field(&mut u, what);
             fields.push(f);
+            inits.push(quote!(#id: ::core::default::Default::default()));
             extra_spec = quote!(; extra #id);
         }
         let derive_default = if default { quote!(Default,) } else { quote!() };
+        let ctor = Self::constructor(name, &params, &inits);
         quote! {
             #doc
             #attrs
@@ -687,6 +717,7 @@ impl<'a> Gen<'a> {
             pub struct #name {
                 #( #fields, )*
             }
+            #ctor
             #tc::qapi_object! { #name { #( #entries, )* } #extra_spec }
         }
     }
@@ -735,7 +766,8 @@ impl<'a> Gen<'a> {
         let output = self.a.output.contains(d.name());
 
         let mut u = Unique::default();
-        let (mut fields, entries) = self.member_code(d.name(), &base, false, &mut u);
+        let (mut fields, entries, mut params, mut inits) =
+            self.member_code_ctor(d.name(), &base, false, &mut u);
         let mut takes: Vec<TokenStream> = Vec::new();
         let mut puts: Vec<TokenStream> = Vec::new();
         for e in &entries {
@@ -749,6 +781,8 @@ impl<'a> Gen<'a> {
         let wire_tag = &un.discriminator;
         let tag_doc = self.member_doc(&tag_member);
         fields.push(quote!(#tag_doc pub #branch_field: #branch_name));
+        params.insert(0, quote!(#branch_field: #branch_name));
+        inits.push(quote!(#branch_field));
         takes.push(quote!(#branch_field: #branch_name::take_from(map)?));
         puts.push(quote! {
             out.serialize_entry(#wire_tag, &self.#branch_field.tag())?;
@@ -760,6 +794,7 @@ impl<'a> Gen<'a> {
                 "Members the schema does not know (from a newer QEMU), kept as received.",
             );
             fields.push(f);
+            inits.push(quote!(#id: ::core::default::Default::default()));
             takes.push(quote!(#id: ::core::mem::take(map)));
             puts.push(quote!(#tc::qapi::put_extra(&self.#id, out)?;));
         }
@@ -822,6 +857,7 @@ impl<'a> Gen<'a> {
             self.types[d.name()],
             un.discriminator
         )]);
+        let ctor = Self::constructor(&name, &params, &inits);
         let unknown_doc = doc_attrs(&["A branch this schema does not know: the tag value and the branch's members, as received.".into()]);
         quote! {
             #doc
@@ -871,6 +907,7 @@ impl<'a> Gen<'a> {
                 }
             }
             #tc::qapi_object_serde!(#name);
+            #ctor
         }
     }
 
@@ -1055,6 +1092,53 @@ impl<'a> Gen<'a> {
         quote! {
             #body
             #tc::qapi_command! { #name = #wire, args: #args, returns: #returns #(, #flags)* }
+        }
+    }
+
+    /// `ALL` (every command with its arguments) and `check_return`.
+    fn command_index(&self) -> TokenStream {
+        let tc = &self.tc;
+        let mut entries = Vec::new();
+        let mut arms = Vec::new();
+        for d in &self.schema.definitions {
+            let Definition::Command(c) = d else { continue };
+            let wire = d.name();
+            let args: Vec<TokenStream> = match &c.data {
+                None => vec![],
+                Some(data) => self
+                    .a
+                    .data_members(d, data)
+                    .iter()
+                    .map(|m| {
+                        let n = &m.member.name;
+                        let o = m.member.optional;
+                        quote!((#n, #o))
+                    })
+                    .collect(),
+            };
+            entries.push(quote!((#wire, &[#(#args),*])));
+            let ret = match &c.returns {
+                None => quote!(#tc::Empty),
+                Some(t) => self.ty(t, true),
+            };
+            arms.push(quote!(#wire => ::core::option::Option::Some(#tc::serde_json::from_str::<#ret>(json).map(|_| ()))));
+        }
+        let doc_all = doc_attrs(&[
+            "Every command of the schema, with its arguments as `(name, optional)`.".into(),
+        ]);
+        let doc_check = doc_attrs(&[
+            "Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the schema does not have.".into(),
+        ]);
+        quote! {
+            #doc_all
+            pub const ALL: &[(&str, &[(&str, bool)])] = &[#(#entries),*];
+            #doc_check
+            pub fn check_return(name: &str, json: &str) -> ::core::option::Option<::core::result::Result<(), #tc::serde_json::Error>> {
+                match name {
+                    #(#arms,)*
+                    _ => ::core::option::Option::None,
+                }
+            }
         }
     }
 

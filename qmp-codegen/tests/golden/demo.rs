@@ -62,6 +62,16 @@ pub struct Shape {
     /// optional name
     pub name: ::std::option::Option<::std::string::String>,
 }
+#[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+impl Shape {
+    /// A value with the required members given and every optional member absent.
+    pub fn new(kind: ShapeKind) -> Self {
+        Self {
+            kind,
+            name: ::std::option::Option::None,
+        }
+    }
+}
 ::qmp_types::qapi_object! {
     Shape { req kind = "kind", opt name = "name", }
 }
@@ -99,6 +109,16 @@ pub struct Circle {
         ::qmp_types::serde_json::Value,
     >,
 }
+#[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+impl Circle {
+    /// A value with the required members given and every optional member absent.
+    pub fn new(radius: u32) -> Self {
+        Self {
+            radius,
+            extra: ::core::default::Default::default(),
+        }
+    }
+}
 ::qmp_types::qapi_object! {
     Circle { req radius = "radius", }; extra extra
 }
@@ -118,6 +138,17 @@ pub struct Square {
         ::std::string::String,
         ::qmp_types::serde_json::Value,
     >,
+}
+#[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+impl Square {
+    /// A value with the required members given and every optional member absent.
+    pub fn new(side: f64) -> Self {
+        Self {
+            side,
+            r#type: ::std::option::Option::None,
+            extra: ::core::default::Default::default(),
+        }
+    }
 }
 ::qmp_types::qapi_object! {
     Square { req side = "side", opt r#type = "type", }; extra extra
@@ -227,6 +258,17 @@ impl ::qmp_types::qapi::Object for Figure {
     }
 }
 ::qmp_types::qapi_object_serde!(Figure);
+#[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+impl Figure {
+    /// A value with the required members given and every optional member absent.
+    pub fn new(kind: FigureBranch) -> Self {
+        Self {
+            name: ::std::option::Option::None,
+            kind,
+            extra: ::core::default::Default::default(),
+        }
+    }
+}
 /// Struct `Tree`.
 ///
 /// ```text
@@ -240,6 +282,17 @@ pub struct Tree {
     pub left: ::std::option::Option<::std::boxed::Box<Tree>>,
     /// recursion through an array
     pub kids: ::std::option::Option<::std::vec::Vec<Tree>>,
+}
+#[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+impl Tree {
+    /// A value with the required members given and every optional member absent.
+    pub fn new(label: StrOrNull) -> Self {
+        Self {
+            label,
+            left: ::std::option::Option::None,
+            kids: ::std::option::Option::None,
+        }
+    }
 }
 ::qmp_types::qapi_object! {
     Tree { req label = "label", opt left = "left", opt kids = "kids", }
@@ -424,6 +477,17 @@ pub mod commands {
         /// a label, or null to reset it
         pub label: ::std::option::Option<super::StrOrNull>,
     }
+    #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+    impl Draw {
+        /// A value with the required members given and every optional member absent.
+        pub fn new(figure: super::Figure) -> Self {
+            Self {
+                figure,
+                color: ::std::option::Option::None,
+                label: ::std::option::Option::None,
+            }
+        }
+    }
     ::qmp_types::qapi_object! {
         Draw { req figure = "figure", opt color = "color", opt label = "label", }
     }
@@ -457,6 +521,13 @@ pub mod commands {
         /// anything
         pub value: ::qmp_types::serde_json::Value,
     }
+    #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+    impl Echo {
+        /// A value with the required members given and every optional member absent.
+        pub fn new(value: ::qmp_types::serde_json::Value) -> Self {
+            Self { value }
+        }
+    }
     ::qmp_types::qapi_object! {
         Echo { req value = "value", }
     }
@@ -488,11 +559,65 @@ pub mod commands {
             ::qmp_types::serde_json::Value,
         >,
     }
+    #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+    impl XAdd {
+        /// A value with the required members given and every optional member absent.
+        pub fn new(driver: ::std::string::String) -> Self {
+            Self {
+                driver,
+                extra: ::core::default::Default::default(),
+            }
+        }
+    }
     ::qmp_types::qapi_object! {
         XAdd { req driver = "driver", }; extra extra
     }
     ::qmp_types::qapi_command! {
         XAdd = "x-add", args : self, returns : ::qmp_types::Empty
+    }
+    /// Every command of the schema, with its arguments as `(name, optional)`.
+    pub const ALL: &[(&str, &[(&str, bool)])] = &[
+        ("draw", &[("figure", false), ("color", true), ("label", true)]),
+        ("clear", &[]),
+        ("echo", &[("value", false)]),
+        ("plant", &[("label", false), ("left", true), ("kids", true)]),
+        ("x-add", &[("driver", false)]),
+    ];
+    /// Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the schema does not have.
+    pub fn check_return(
+        name: &str,
+        json: &str,
+    ) -> ::core::option::Option<::core::result::Result<(), ::qmp_types::serde_json::Error>> {
+        match name {
+            "draw" => {
+                ::core::option::Option::Some(
+                    ::qmp_types::serde_json::from_str::<::std::vec::Vec<super::Figure>>(json)
+                        .map(|_| ()),
+                )
+            }
+            "clear" => {
+                ::core::option::Option::Some(
+                    ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
+                )
+            }
+            "echo" => {
+                ::core::option::Option::Some(
+                    ::qmp_types::serde_json::from_str::<::qmp_types::serde_json::Value>(json)
+                        .map(|_| ()),
+                )
+            }
+            "plant" => {
+                ::core::option::Option::Some(
+                    ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
+                )
+            }
+            "x-add" => {
+                ::core::option::Option::Some(
+                    ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
+                )
+            }
+            _ => ::core::option::Option::None,
+        }
     }
 }
 /// The schema's events: one type per event's data, implementing `Event`.
@@ -513,6 +638,17 @@ pub mod events {
             ::std::string::String,
             ::qmp_types::serde_json::Value,
         >,
+    }
+    #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
+    impl Drawn {
+        /// A value with the required members given and every optional member absent.
+        pub fn new(figure: super::Figure) -> Self {
+            Self {
+                figure,
+                when: ::std::option::Option::None,
+                extra: ::core::default::Default::default(),
+            }
+        }
     }
     ::qmp_types::qapi_object! {
         Drawn { req figure = "figure", opt when = "when", }; extra extra
