@@ -64,7 +64,9 @@ pub use qmp_core::{
     EventListener, ExecuteError, Greeting, ListenerConfig, Message, Result, RunState, Socket,
     Transition, TypedListener, DEFAULT_MAX_MESSAGE_SIZE,
 };
-pub use qmp_types::{qapi::Events, Command, Empty, ErrorClass, Null, RawCommand, Timestamp};
+pub use qmp_types::{
+    self, qapi::Events, serde_json, Command, Empty, ErrorClass, Null, RawCommand, Timestamp,
+};
 
 #[cfg(feature = "tls")]
 pub use qmp_core::{rustls, TlsConfig};

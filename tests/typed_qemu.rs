@@ -1,0 +1,441 @@
+//! The typed bindings against a real QEMU 10.0.2 and a real qemu-ga.
+
+#[path = "../qmp-core/tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use qmp::qmp::commands as cmd;
+use qmp::qmp::{self as q, events};
+use qmp::{Client, Compatibility, Error, ErrorClass, Event, RunState};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(30);
+
+/// QEMU with a non-trivial machine: q35, paused (-S), a qcow2 disk made by qemu-img,
+/// a NIC on a hub, a serial port on a ring buffer, a VGA card, a virtio-serial bus.
+fn machine() -> (Process, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk.qcow2");
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&disk)
+        .arg("16M")
+        .status()
+        .expect("qemu-img");
+    assert!(st.success());
+    let sock = dir.path().join("qmp.sock");
+    let mut cmd = Command::new(QEMU);
+    cmd.current_dir(dir.path())
+        .args([
+            "-M",
+            "q35",
+            "-accel",
+            "tcg",
+            "-m",
+            "128",
+            "-S",
+            "-nodefaults",
+            "-display",
+            "none",
+        ])
+        .arg("-blockdev")
+        .arg(format!(
+            "driver=file,filename={},node-name=file0",
+            disk.display()
+        ))
+        .args(["-blockdev", "driver=qcow2,file=file0,node-name=disk0"])
+        .args(["-device", "virtio-blk-pci,drive=disk0,id=vblk0"])
+        .args(["-netdev", "hubport,id=net0,hubid=0"])
+        .args(["-device", "e1000,netdev=net0,id=nic0"])
+        .args([
+            "-chardev",
+            "ringbuf,id=ser0",
+            "-device",
+            "isa-serial,chardev=ser0",
+        ])
+        .args(["-device", "VGA,id=vga0"])
+        .args(["-device", "virtio-serial-pci,id=vser0"])
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", sock.display()));
+    let p = spawn_process("qemu", cmd, dir);
+    let end = std::time::Instant::now() + T;
+    while !sock.exists() {
+        assert!(std::time::Instant::now() < end, "QEMU did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (p, sock)
+}
+
+async fn connect(sock: &Path) -> Client {
+    let c = Client::builder("typed")
+        .connect_timeout(T)
+        .command_timeout(T)
+        .build();
+    c.connect(sock).await.unwrap();
+    c
+}
+
+#[tokio::test]
+async fn every_safe_query_decodes_into_its_type() {
+    init_tracing();
+    let (_qemu, sock) = machine();
+    let client = connect(&sock).await;
+    let compat = Compatibility::check(&client).await.unwrap();
+
+    let mut covered = Vec::new();
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    for (name, args) in q::commands::ALL {
+        let queries = name.starts_with("query-") || name.starts_with("x-query-");
+        let needs_args = args.iter().any(|(_, optional)| !optional);
+        if !queries {
+            continue;
+        }
+        if needs_args {
+            skipped.push((name.to_string(), "has required arguments".into()));
+            continue;
+        }
+        if !compat.supports(name) {
+            skipped.push((
+                name.to_string(),
+                "not in this QEMU build (introspection)".into(),
+            ));
+            continue;
+        }
+        match client.execute_raw(name, None).await {
+            Ok(v) => {
+                let json = v.to_string();
+                match q::commands::check_return(name, &json) {
+                    Some(Ok(())) => covered.push(name.to_string()),
+                    Some(Err(e)) => panic!("{name}: reply does not decode: {e}\n{json}"),
+                    None => unreachable!("every name comes from the schema"),
+                }
+            }
+            Err(Error::Execute(e)) => skipped.push((
+                name.to_string(),
+                format!("QEMU refused: {}: {}", e.class, e.desc),
+            )),
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+    println!("typed replies decoded for {} commands:", covered.len());
+    println!("  {}", covered.join(", "));
+    println!("skipped {}:", skipped.len());
+    for (n, why) in &skipped {
+        println!("  {n}: {why}");
+    }
+    assert!(covered.len() >= 60, "only {} covered", covered.len());
+    // Typed, not just checked: a few with their Rust types.
+    let st: q::StatusInfo = client.execute(cmd::QueryStatus).await.unwrap();
+    assert_eq!(st.status, q::RunState::Prelaunch);
+    assert!(!st.running);
+    let blocks: Vec<q::BlockInfo> = client.execute(cmd::QueryBlock).await.unwrap();
+    assert!(blocks
+        .iter()
+        .any(|b| b.qdev.as_deref().is_some_and(|d| d.contains("vblk0"))));
+    let cpus = client.execute(cmd::QueryCpusFast).await.unwrap();
+    assert_eq!(cpus.len(), 1);
+    client.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn typed_commands_with_arguments() {
+    init_tracing();
+    let (qemu, sock) = machine();
+    let client = connect(&sock).await;
+
+    // blockdev-add with two drivers: null-co, and file + qcow2 on a new image.
+    client
+        .execute(cmd::BlockdevAdd(q::BlockdevOptions {
+            node_name: Some("null0".into()),
+            ..q::BlockdevOptions::new(q::BlockdevOptionsBranch::NullCo(q::BlockdevOptionsNull {
+                size: Some(1 << 20),
+                ..q::BlockdevOptionsNull::new()
+            }))
+        }))
+        .await
+        .unwrap();
+    let img = qemu.dir.path().join("second.qcow2");
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&img)
+        .arg("4M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    client
+        .execute(cmd::BlockdevAdd(q::BlockdevOptions {
+            node_name: Some("file1".into()),
+            ..q::BlockdevOptions::new(q::BlockdevOptionsBranch::File(q::BlockdevOptionsFile::new(
+                img.display().to_string(),
+            )))
+        }))
+        .await
+        .unwrap();
+    client
+        .execute(cmd::BlockdevAdd(q::BlockdevOptions {
+            node_name: Some("disk1".into()),
+            read_only: Some(true),
+            ..q::BlockdevOptions::new(q::BlockdevOptionsBranch::Qcow2(
+                q::BlockdevOptionsQcow2::new(q::BlockdevRef::Reference("file1".into())),
+            ))
+        }))
+        .await
+        .unwrap();
+    let nodes = client
+        .execute(cmd::QueryNamedBlockNodes::default())
+        .await
+        .unwrap();
+    assert!(nodes
+        .iter()
+        .any(|n| n.node_name.as_deref() == Some("disk1") && n.drv == "qcow2"));
+
+    // object-add
+    client
+        .execute(cmd::ObjectAdd(q::ObjectOptions::new(
+            q::ObjectOptionsBranch::Secret(q::SecretProperties {
+                data: Some("hunter2".into()),
+                ..q::SecretProperties::new()
+            }),
+            "sec0".into(),
+        )))
+        .await
+        .unwrap();
+
+    // block-dirty-bitmap-add
+    client
+        .execute(cmd::BlockDirtyBitmapAdd(q::BlockDirtyBitmapAdd::new(
+            "disk0".into(),
+            "bitmap0".into(),
+        )))
+        .await
+        .unwrap();
+
+    // human-monitor-command
+    let out = client
+        .execute(cmd::HumanMonitorCommand {
+            command_line: "info version".into(),
+            cpu_index: None,
+        })
+        .await
+        .unwrap();
+    assert!(out.starts_with("10.0.2"), "{out}");
+
+    // migrate-set-capabilities
+    client
+        .execute(cmd::MigrateSetCapabilities {
+            capabilities: vec![q::MigrationCapabilityStatus::new(
+                q::MigrationCapability::Events,
+                true,
+            )],
+        })
+        .await
+        .unwrap();
+    let caps = client.execute(cmd::QueryMigrateCapabilities).await.unwrap();
+    assert!(caps
+        .iter()
+        .any(|c| c.capability == q::MigrationCapability::Events && c.state));
+
+    // qom-get / qom-list
+    let ty = client
+        .execute(cmd::QomGet {
+            path: "/machine".into(),
+            property: "type".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(ty, "pc-q35-10.0-machine");
+    let props = client
+        .execute(cmd::QomList {
+            path: "/objects".into(),
+        })
+        .await
+        .unwrap();
+    assert!(props.iter().any(|p| p.name == "sec0"));
+
+    // set_link
+    client
+        .execute(cmd::SetLink {
+            name: "nic0".into(),
+            up: false,
+        })
+        .await
+        .unwrap();
+
+    // screendump to a temporary file
+    let shot = qemu.dir.path().join("screen.ppm");
+    client
+        .execute(cmd::Screendump::new(shot.display().to_string()))
+        .await
+        .unwrap();
+    assert!(std::fs::metadata(&shot).unwrap().len() > 0);
+
+    // device_add / device_del, with DEVICE_DELETED as a typed event.
+    client
+        .execute(cmd::ChardevAdd {
+            id: "port-backend".into(),
+            backend: q::ChardevBackend::new(q::ChardevBackendBranch::Null(
+                q::ChardevCommonWrapper::new(q::ChardevCommon::new()),
+            )),
+        })
+        .await
+        .unwrap();
+    let mut props = qmp::qmp_types::serde_json::Map::new();
+    props.insert("chardev".into(), "port-backend".into());
+    client
+        .execute(cmd::DeviceAdd {
+            driver: "virtserialport".into(),
+            bus: Some("vser0.0".into()),
+            id: Some("port0".into()),
+            extra: props,
+        })
+        .await
+        .unwrap();
+    let deleted = client.listen_for::<events::DeviceDeleted>();
+    client
+        .execute(cmd::DeviceDel { id: "port0".into() })
+        .await
+        .unwrap();
+    let ev = deleted
+        .wait(|e| e.device.as_deref() == Some("port0"), Some(T))
+        .await
+        .unwrap();
+    assert!(ev.path.ends_with("port0"), "{}", ev.path);
+
+    // A typed ExecuteError.
+    let err = client
+        .execute(cmd::DeviceDel {
+            id: "no-such".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_class(), Some(&ErrorClass::DeviceNotFound));
+    client.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn typed_events() {
+    init_tracing();
+    let (qemu, sock) = machine();
+    let client = connect(&sock).await;
+    let all = client.events();
+    all.clear();
+
+    // RESUME then STOP, as the enum over all events.
+    client.execute(cmd::Cont).await.unwrap();
+    client.execute(cmd::Stop).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let ev = tokio::time::timeout(T, all.get()).await.unwrap().unwrap();
+        match ev.decode_as::<Event>().unwrap() {
+            Event::Resume(_) => seen.push("RESUME"),
+            Event::Stop(_) => seen.push("STOP"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen, ["RESUME", "STOP"]);
+
+    // A job's status changes after blockdev-create.
+    let img = qemu.dir.path().join("created.qcow2");
+    std::fs::write(&img, b"").unwrap();
+    client
+        .execute(cmd::BlockdevAdd(q::BlockdevOptions {
+            node_name: Some("target".into()),
+            ..q::BlockdevOptions::new(q::BlockdevOptionsBranch::File(q::BlockdevOptionsFile::new(
+                img.display().to_string(),
+            )))
+        }))
+        .await
+        .unwrap();
+    let changes = client.listen_for::<events::JobStatusChange>();
+    client
+        .execute(cmd::BlockdevCreate {
+            job_id: "create0".into(),
+            options: q::BlockdevCreateOptions::new(q::BlockdevCreateOptionsBranch::Qcow2(
+                q::BlockdevCreateOptionsQcow2::new(
+                    q::BlockdevRef::Reference("target".into()),
+                    1 << 20,
+                ),
+            )),
+        })
+        .await
+        .unwrap();
+    let concluded = changes
+        .wait(
+            |e| e.id == "create0" && e.status == q::JobStatus::Concluded,
+            Some(T),
+        )
+        .await
+        .unwrap();
+    assert_eq!(concluded.status, q::JobStatus::Concluded);
+    let statuses: Vec<q::JobStatus> = std::iter::from_fn(|| changes.listener().try_get())
+        .map(|e| e.data::<events::JobStatusChange>().unwrap().status)
+        .collect();
+    client
+        .execute(cmd::JobDismiss {
+            id: "create0".into(),
+        })
+        .await
+        .unwrap();
+    let null = changes
+        .wait(|e| e.status == q::JobStatus::Null, Some(T))
+        .await
+        .unwrap();
+    assert_eq!(null.id, "create0");
+    drop(statuses);
+    assert!(
+        std::fs::metadata(&img).unwrap().len() > 0,
+        "qcow2 header written"
+    );
+    client.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn compatibility_with_the_running_qemu() {
+    init_tracing();
+    let (_qemu, sock) = qemu_unix();
+    let client = connect(&sock).await;
+    let compat = Compatibility::check(&client).await.unwrap();
+    // The x86_64 binary lacks the commands of other targets.
+    assert!(!compat.supports("query-gic-capabilities"));
+    assert!(compat
+        .missing_commands
+        .contains(&"query-s390x-cpu-polarization"));
+    assert!(compat.supports("query-status"));
+    assert!(compat.supports_argument("blockdev-del", "node-name"));
+    assert!(
+        compat.unknown_commands.is_empty(),
+        "{:?}",
+        compat.unknown_commands
+    );
+    assert!(!compat.is_complete());
+    client.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn guest_agent_typed() {
+    init_tracing();
+    let (_qga, sock) = qemu_ga();
+    let client = Client::builder("qga")
+        .guest_agent()
+        .command_timeout(T)
+        .build();
+    client.connect(&sock).await.unwrap();
+    use qmp::qga::commands as g;
+    client.execute(g::GuestPing).await.unwrap();
+    let info: qmp::qga::GuestAgentInfo = client.execute(g::GuestInfo).await.unwrap();
+    assert!(info.version.starts_with("10."));
+    assert!(info
+        .supported_commands
+        .iter()
+        .any(|c| c.name == "guest-ping" && c.enabled));
+    let os = client.execute(g::GuestGetOsinfo).await.unwrap();
+    assert!(os.kernel_release.is_some() || os.id.is_some(), "{os:?}");
+    let time: i64 = client.execute(g::GuestGetTime).await.unwrap();
+    assert!(time > 1_600_000_000_000_000_000, "{time}");
+    let host = client.execute(g::GuestGetHostName).await.unwrap();
+    assert!(!host.host_name.is_empty());
+    client.disconnect().await.unwrap();
+    assert_eq!(client.runstate(), RunState::Idle);
+}
