@@ -1,0 +1,5 @@
+use qmp::qmp::commands::DeviceDel;
+
+fn main() {
+    let _ = DeviceDel {};
+}

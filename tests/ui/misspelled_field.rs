@@ -1,0 +1,8 @@
+use qmp::qmp::commands::QomGet;
+
+fn main() {
+    let _ = QomGet {
+        path: "/machine".into(),
+        propertyy: "type".into(),
+    };
+}

@@ -1,0 +1,8 @@
+use qmp::qmp::commands::SetLink;
+
+fn main() {
+    let _ = SetLink {
+        name: "nic0".into(),
+        up: "yes",
+    };
+}
