@@ -10,6 +10,7 @@ macro_rules! qapi_object {
     ($name:ident { $( $kind:ident $field:ident = $wire:literal ),* $(,)? } $(; extra $extra:ident)?) => {
         #[allow(deprecated, unused_variables)]
         impl $crate::qapi::Object for $name {
+            #[inline]
             fn take_from(
                 map: &mut $crate::serde_json::Map<::std::string::String, $crate::serde_json::Value>,
             ) -> ::core::result::Result<Self, $crate::serde_json::Error> {
@@ -92,6 +93,7 @@ macro_rules! qapi_enum {
             pub const VALUES: &'static [&'static str] = &[$($wire),*];
 
             /// The wire string.
+            #[inline]
             pub fn as_str(&self) -> &str {
                 match self {
                     $( Self::$variant => $wire, )*
@@ -100,6 +102,7 @@ macro_rules! qapi_enum {
             }
 
             /// The value for a wire string (unknown strings are kept).
+            #[inline]
             pub fn from_wire(s: &str) -> Self {
                 match s {
                     $( $wire => Self::$variant, )*
@@ -108,6 +111,7 @@ macro_rules! qapi_enum {
             }
         }
         impl ::core::fmt::Display for $name {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
             }

@@ -609,7 +609,7 @@ impl<'a> Gen<'a> {
         ]);
         quote! {
             #doc
-            #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[derive(Debug, Clone, PartialEq, Eq, Hash)]
             pub enum #name {
                 #( #docs #variants, )*
                 #unknown_doc
@@ -670,6 +670,7 @@ impl<'a> Gen<'a> {
             #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
             impl #name {
                 #doc
+                #[inline]
                 pub fn new(#(#params),*) -> Self {
                     Self { #(#inits,)* }
                 }
@@ -876,12 +877,14 @@ impl<'a> Gen<'a> {
             #[allow(deprecated)]
             impl #branch_name {
                 /// The discriminator value of this branch.
+                #[inline]
                 pub fn tag(&self) -> #tag_ty {
                     match self {
                         #( #tag_arms, )*
                         Self::#unknown(t, _) => #tag_ty::from_wire(t),
                     }
                 }
+                #[inline]
                 fn take_from(map: &mut #map) -> ::core::result::Result<Self, #tc::serde_json::Error> {
                     let tag: #tag_ty = #tc::qapi::take(map, #wire_tag)?;
                     ::core::result::Result::Ok(match tag {
@@ -898,6 +901,7 @@ impl<'a> Gen<'a> {
             }
             #[allow(deprecated, unused_variables)]
             impl #tc::qapi::Object for #name {
+                #[inline]
                 fn take_from(map: &mut #map) -> ::core::result::Result<Self, #tc::serde_json::Error> {
                     ::core::result::Result::Ok(Self { #( #takes, )* })
                 }
@@ -1133,6 +1137,7 @@ impl<'a> Gen<'a> {
             #doc_all
             pub const ALL: &[(&str, &[(&str, bool)])] = &[#(#entries),*];
             #doc_check
+            #[inline]
             pub fn check_return(name: &str, json: &str) -> ::core::option::Option<::core::result::Result<(), #tc::serde_json::Error>> {
                 match name {
                     #(#arms,)*
@@ -1270,6 +1275,7 @@ impl<'a> Gen<'a> {
             }
             #[allow(deprecated)]
             impl #tc::qapi::Events for #name {
+                #[inline]
                 fn decode(name: &str, data: &str) -> ::core::result::Result<Self, #tc::serde_json::Error> {
                     #decode_body
                 }

@@ -3,7 +3,7 @@
 /// ```text
 /// "none" | "qnull" | "qnum" | "qstring" | "qdict" | "qlist" | "qbool"
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QType {
     /// `none`
     None,
@@ -31,7 +31,7 @@ pub enum QType {
 /// ```text
 /// "red" | "green" | "2-bit" | "old"
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Color {
     /// warm
     Red,
@@ -65,6 +65,7 @@ pub struct Shape {
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Shape {
     /// A value with the required members given and every optional member absent.
+    #[inline]
     pub fn new(kind: ShapeKind) -> Self {
         Self {
             kind,
@@ -80,7 +81,7 @@ impl Shape {
 /// ```text
 /// "circle" | "square" | "point"
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ShapeKind {
     /// round
     Circle,
@@ -112,6 +113,7 @@ pub struct Circle {
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Circle {
     /// A value with the required members given and every optional member absent.
+    #[inline]
     pub fn new(radius: u32) -> Self {
         Self {
             radius,
@@ -142,6 +144,7 @@ pub struct Square {
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Square {
     /// A value with the required members given and every optional member absent.
+    #[inline]
     pub fn new(side: f64) -> Self {
         Self {
             side,
@@ -192,6 +195,7 @@ pub enum FigureBranch {
 #[allow(deprecated)]
 impl FigureBranch {
     /// The discriminator value of this branch.
+    #[inline]
     pub fn tag(&self) -> ShapeKind {
         match self {
             Self::Circle(_) => ShapeKind::Circle,
@@ -200,6 +204,7 @@ impl FigureBranch {
             Self::Unknown(t, _) => ShapeKind::from_wire(t),
         }
     }
+    #[inline]
     fn take_from(
         map: &mut ::qmp_types::serde_json::Map<
             ::std::string::String,
@@ -234,6 +239,7 @@ impl FigureBranch {
 }
 #[allow(deprecated, unused_variables)]
 impl ::qmp_types::qapi::Object for Figure {
+    #[inline]
     fn take_from(
         map: &mut ::qmp_types::serde_json::Map<
             ::std::string::String,
@@ -261,6 +267,7 @@ impl ::qmp_types::qapi::Object for Figure {
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Figure {
     /// A value with the required members given and every optional member absent.
+    #[inline]
     pub fn new(kind: FigureBranch) -> Self {
         Self {
             name: ::std::option::Option::None,
@@ -286,6 +293,7 @@ pub struct Tree {
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Tree {
     /// A value with the required members given and every optional member absent.
+    #[inline]
     pub fn new(label: StrOrNull) -> Self {
         Self {
             label,
@@ -432,6 +440,7 @@ pub enum Event {
 }
 #[allow(deprecated)]
 impl ::qmp_types::qapi::Events for Event {
+    #[inline]
     fn decode(
         name: &str,
         data: &str,
@@ -480,6 +489,7 @@ pub mod commands {
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl Draw {
         /// A value with the required members given and every optional member absent.
+        #[inline]
         pub fn new(figure: super::Figure) -> Self {
             Self {
                 figure,
@@ -524,6 +534,7 @@ pub mod commands {
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl Echo {
         /// A value with the required members given and every optional member absent.
+        #[inline]
         pub fn new(value: ::qmp_types::serde_json::Value) -> Self {
             Self { value }
         }
@@ -562,6 +573,7 @@ pub mod commands {
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl XAdd {
         /// A value with the required members given and every optional member absent.
+        #[inline]
         pub fn new(driver: ::std::string::String) -> Self {
             Self {
                 driver,
@@ -584,6 +596,7 @@ pub mod commands {
         ("x-add", &[("driver", false)]),
     ];
     /// Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the schema does not have.
+    #[inline]
     pub fn check_return(
         name: &str,
         json: &str,
@@ -642,6 +655,7 @@ pub mod events {
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl Drawn {
         /// A value with the required members given and every optional member absent.
+        #[inline]
         pub fn new(figure: super::Figure) -> Self {
             Self {
                 figure,
