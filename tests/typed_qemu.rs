@@ -319,22 +319,34 @@ async fn typed_events() {
     init_tracing();
     let (qemu, sock) = machine();
     let client = connect(&sock).await;
-    let all = client.events();
-    all.clear();
+    let all = client.listen_all::<Event>();
 
     // RESUME then STOP, as the enum over all events.
     client.execute(cmd::Cont).await.unwrap();
     client.execute(cmd::Stop).await.unwrap();
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        let ev = tokio::time::timeout(T, all.get()).await.unwrap().unwrap();
-        match ev.decode_as::<Event>().unwrap() {
+        match tokio::time::timeout(T, all.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
             Event::Resume(_) => seen.push("RESUME"),
             Event::Stop(_) => seen.push("STOP"),
             other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(seen, ["RESUME", "STOP"]);
+    // Through the raw listener too.
+    let raw = client.events();
+    let stop = raw
+        .clear()
+        .into_iter()
+        .rev()
+        .find(|e| e.name() == "STOP")
+        .unwrap();
+    assert!(matches!(stop.decode_as::<Event>().unwrap(), Event::Stop(_)));
 
     // A job's status changes after blockdev-create.
     let img = qemu.dir.path().join("created.qcow2");

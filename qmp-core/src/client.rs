@@ -813,6 +813,12 @@ impl Client {
         crate::events::TypedListener::new(self.listen(ListenerConfig::new().names([E::NAME])))
     }
 
+    /// Registers a listener that yields every event decoded into `E`, such as the
+    /// generated `Event` enum; see [`TypedEvents`](crate::events::TypedEvents).
+    pub fn listen_all<E: qmp_types::qapi::Events>(&self) -> crate::events::TypedEvents<E> {
+        crate::events::TypedEvents::new(self.listen(ListenerConfig::new()))
+    }
+
     /// Unregisters a listener; returns whether it was registered. The default listener
     /// cannot be removed (returns false).
     pub fn remove_listener(&self, listener: &EventListener) -> bool {

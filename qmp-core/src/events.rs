@@ -478,6 +478,62 @@ impl<E: qmp_types::Event> TypedListener<E> {
     }
 }
 
+/// A listener that yields every event decoded into a set of events, such as the
+/// generated `Event` enum; also a [`Stream`]. Events the set does not know arrive as its
+/// catch-all variant, never as an error; an error means a known event whose data does
+/// not match the schema.
+///
+/// ```no_run
+/// # async fn f<E: qmp_core::qmp_types::qapi::Events + std::fmt::Debug>(client: qmp_core::Client) {
+/// let events = client.listen_all::<E>();
+/// while let Some(ev) = events.next().await {
+///     println!("{ev:?}");
+/// }
+/// # }
+/// ```
+pub struct TypedEvents<E> {
+    inner: EventListener,
+    _marker: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E: qmp_types::qapi::Events> TypedEvents<E> {
+    pub(crate) fn new(inner: EventListener) -> Self {
+        TypedEvents {
+            inner,
+            _marker: std::marker::PhantomData,
+        }
+    }
+
+    /// The next event, decoded. `None` when the connection ended.
+    pub async fn next(&self) -> Option<crate::Result<E>> {
+        let ev = self.inner.get().await?;
+        Some(decode_set::<E>(&ev))
+    }
+
+    /// The underlying untyped listener.
+    pub fn listener(&self) -> &EventListener {
+        &self.inner
+    }
+}
+
+impl<E: qmp_types::qapi::Events> Stream for TypedEvents<E> {
+    type Item = crate::Result<E>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner
+            .poll_get(cx)
+            .map(|o| o.map(|ev| decode_set::<E>(&ev)))
+    }
+}
+
+fn decode_set<E: qmp_types::qapi::Events>(ev: &Event) -> crate::Result<E> {
+    ev.decode_as::<E>()
+        .map_err(|source| crate::Error::EventDecode {
+            name: ev.name().to_owned(),
+            received: ev.as_str().to_owned(),
+            source,
+        })
+}
+
 fn decode_one<E: qmp_types::Event>(ev: &Event) -> crate::Result<E> {
     ev.data().map_err(|source| crate::Error::EventDecode {
         name: ev.name().to_owned(),

@@ -68,7 +68,7 @@ mod transport;
 pub use address::Address;
 pub use client::{Client, ClientBuilder, Config, DEFAULT_MAX_MESSAGE_SIZE};
 pub use error::{BadReplyReason, ConnectPhase, Error, ExecuteError, Result};
-pub use events::{Event, EventListener, ListenerConfig, TypedListener};
+pub use events::{Event, EventListener, ListenerConfig, TypedEvents, TypedListener};
 pub use message::{Greeting, Message};
 pub use runstate::{RunState, Transition};
 pub use transport::Socket;
