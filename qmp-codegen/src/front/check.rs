@@ -134,16 +134,7 @@ impl Checker<'_> {
                 };
                 let mut branches = Vec::new();
                 for (key, value) in data {
-                    let source = format!("'data' member '{key}'");
-                    let value = longhand(value);
-                    check_keys(
-                        value.as_dict().unwrap_or(&[]),
-                        loc,
-                        &source,
-                        &["type"],
-                        &["if"],
-                    )?;
-                    let cond = check_if(value.get("if"), loc, &source)?;
+                    let (source, value, cond) = branch(key, value, loc)?;
                     let ty = match value.get("type") {
                         Some(Val::Str(s)) => s.clone(),
                         Some(Val::List(_)) => {
@@ -174,17 +165,8 @@ impl Checker<'_> {
                 };
                 let mut branches = Vec::new();
                 for (key, value) in data {
-                    let source = format!("'data' member '{key}'");
-                    check_name_lower(key, loc, &source, false, false)?;
-                    let value = longhand(value);
-                    check_keys(
-                        value.as_dict().unwrap_or(&[]),
-                        loc,
-                        &source,
-                        &["type"],
-                        &["if"],
-                    )?;
-                    let cond = check_if(value.get("if"), loc, &source)?;
+                    check_name_lower(key, loc, &format!("'data' member '{key}'"), false, false)?;
+                    let (source, value, cond) = branch(key, value, loc)?;
                     let ty = type_ref(value.get("type"), loc, &source)?;
                     branches.push(AltBranch {
                         name: key.clone(),
@@ -287,6 +269,22 @@ impl Checker<'_> {
 
 fn get<'a>(expr: &'a [(String, Val)], key: &str) -> Option<&'a Val> {
     expr.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// A union or alternate branch, `KEY: TYPE` or `KEY: { 'type': TYPE, 'if': COND }`:
+/// its description for messages, its longhand form and its condition.
+fn branch(key: &str, value: &Val, loc: &Location) -> Result<(String, Val, Option<Cond>)> {
+    let source = format!("'data' member '{key}'");
+    let value = longhand(value);
+    check_keys(
+        value.as_dict().unwrap_or(&[]),
+        loc,
+        &source,
+        &["type"],
+        &["if"],
+    )?;
+    let cond = check_if(value.get("if"), loc, &source)?;
+    Ok((source, value, cond))
 }
 
 /// `'T'` -> `{ 'type': 'T' }`.

@@ -51,12 +51,7 @@ pub fn rst_to_markdown(text: &str) -> String {
                     } else {
                         capitalize(name)
                     };
-                    let min = block
-                        .iter()
-                        .filter(|l| !l.trim().is_empty())
-                        .map(|l| indent_of(l))
-                        .min()
-                        .unwrap_or(0);
+                    let min = min_indent(&block);
                     let mut inner: Vec<&str> = Vec::new();
                     if name != "admonition" && !arg.is_empty() {
                         inner.push(arg);
@@ -190,13 +185,18 @@ fn indented_block<'a>(lines: &[&'a str], start: usize, base: usize) -> (Vec<&'a 
     (block, end)
 }
 
-fn fence(out: &mut Vec<String>, block: &[&str]) {
-    let min = block
+/// The smallest indentation of the non-blank lines.
+fn min_indent(block: &[&str]) -> usize {
+    block
         .iter()
         .filter(|l| !l.trim().is_empty())
         .map(|l| indent_of(l))
         .min()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+fn fence(out: &mut Vec<String>, block: &[&str]) {
+    let min = min_indent(block);
     out.push("```text".into());
     for l in block {
         out.push(if l.len() >= min {

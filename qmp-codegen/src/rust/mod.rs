@@ -228,6 +228,13 @@ fn splice_docs(source: &str, texts: &[String]) -> String {
     out
 }
 
+/// What `Gen::data_item` made of a command's or event's data.
+enum DataKind {
+    Unit,
+    Newtype(TokenStream),
+    Object,
+}
+
 /// A type's JSON kind, for alternates.
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -1019,7 +1026,6 @@ impl<'a> Gen<'a> {
             None => quote!(#tc::Empty),
             Some(t) => self.ty(t, true),
         };
-        let dep = Self::deprecated(&d.info().features);
         let mut flags = Vec::new();
         if c.allow_oob {
             flags.push(quote!(oob));
@@ -1027,71 +1033,19 @@ impl<'a> Gen<'a> {
         if !c.success_response {
             flags.push(quote!(no_reply));
         }
-        let (body, args) = match &c.data {
-            None => {
-                let doc = self.item_doc(
-                    d.info(),
-                    "Command",
-                    Some(format!("{{\"execute\": \"{wire}\"}}")),
-                );
-                (
-                    quote! {
-                        #doc
-                        #dep
-                        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-                        pub struct #name;
-                        #tc::qapi_unit!(#name);
-                    },
-                    quote!(none),
-                )
-            }
-            Some(Members::Named(t)) => {
-                let inner = self.named(t, true);
-                let doc = self.item_doc(
-                    d.info(),
-                    "Command",
-                    Some(format!("{{\"execute\": \"{wire}\", \"arguments\": {t}}}")),
-                );
-                (
-                    quote! {
-                        #doc
-                        #dep
-                        #[derive(Debug, Clone, PartialEq)]
-                        pub struct #name(pub #inner);
-                    },
-                    quote!(newtype(#inner)),
-                )
-            }
-            Some(data @ Members::Inline(_)) => {
-                let members = self.a.data_members(d, data);
-                let default = members
-                    .iter()
-                    .all(|m| m.member.optional || self.defaultable_ref(&m.member.ty));
-                let doc = self.item_doc(
-                    d.info(),
-                    "Command",
-                    Some(format!(
-                        "{{\"execute\": \"{wire}\", \"arguments\": {}}}",
-                        Self::shape(&members)
-                    )),
-                );
-                let extra = (!c.gen).then_some(
-                    "Arguments the schema does not describe (QEMU accepts more than it lists here, e.g. device properties).",
-                );
-                (
-                    self.object(
-                        &name,
-                        wire,
-                        &members,
-                        true,
-                        extra,
-                        default,
-                        doc,
-                        dep.clone(),
-                    ),
-                    quote!(self),
-                )
-            }
+        let extra = (!c.gen).then_some(
+            "Arguments the schema does not describe (QEMU accepts more than it lists here, e.g. device properties).",
+        );
+        let shape = |inner: &str| match inner {
+            "" => format!("{{\"execute\": \"{wire}\"}}"),
+            s => format!("{{\"execute\": \"{wire}\", \"arguments\": {s}}}"),
+        };
+        let (body, kind) =
+            self.data_item(d, &name, c.data.as_ref(), "Command", &shape, extra, true);
+        let args = match kind {
+            DataKind::Unit => quote!(none),
+            DataKind::Newtype(inner) => quote!(newtype(#inner)),
+            DataKind::Object => quote!(self),
         };
         quote! {
             #body
@@ -1161,62 +1115,71 @@ impl<'a> Gen<'a> {
         let tc = &self.tc;
         let name = Ident::new(&self.events[d.name()], Span::call_site());
         let wire = d.name();
+        let shape = |inner: &str| match inner {
+            "" => format!("{{\"event\": \"{wire}\"}}"),
+            s => format!("{{\"event\": \"{wire}\", \"data\": {s}}}"),
+        };
+        let extra = Some("Members the schema does not know (from a newer QEMU), kept as received.");
+        let (mut body, kind) =
+            self.data_item(d, &name, e.data.as_ref(), "Event", &shape, extra, false);
+        if let DataKind::Newtype(inner) = kind {
+            body.extend(quote!(#tc::qapi_newtype!(#name(#inner));));
+        }
+        quote! {
+            #body
+            #tc::qapi_event!(#name = #wire);
+        }
+    }
+
+    /// The item for a command's arguments or an event's data: a unit struct (no data),
+    /// a newtype over a named type, or an object with the inline members.
+    #[allow(clippy::too_many_arguments)]
+    fn data_item(
+        &self,
+        d: &'a Definition,
+        name: &Ident,
+        data: Option<&'a Members>,
+        what: &str,
+        shape: &dyn Fn(&str) -> String,
+        extra: Option<&str>,
+        may_default: bool,
+    ) -> (TokenStream, DataKind) {
+        let tc = &self.tc;
         let dep = Self::deprecated(&d.info().features);
-        let body = match &e.data {
+        match data {
             None => {
-                let doc = self.item_doc(
-                    d.info(),
-                    "Event",
-                    Some(format!("{{\"event\": \"{wire}\"}}")),
-                );
-                quote! {
+                let doc = self.item_doc(d.info(), what, Some(shape("")));
+                let body = quote! {
                     #doc
                     #dep
                     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
                     pub struct #name;
                     #tc::qapi_unit!(#name);
-                }
+                };
+                (body, DataKind::Unit)
             }
             Some(Members::Named(t)) => {
                 let inner = self.named(t, true);
-                let doc = self.item_doc(
-                    d.info(),
-                    "Event",
-                    Some(format!("{{\"event\": \"{wire}\", \"data\": {t}}}")),
-                );
-                quote! {
+                let doc = self.item_doc(d.info(), what, Some(shape(t)));
+                let body = quote! {
                     #doc
                     #dep
                     #[derive(Debug, Clone, PartialEq)]
                     pub struct #name(pub #inner);
-                    #tc::qapi_newtype!(#name(#inner));
-                }
+                };
+                (body, DataKind::Newtype(inner))
             }
             Some(data @ Members::Inline(_)) => {
                 let members = self.a.data_members(d, data);
-                let doc = self.item_doc(
-                    d.info(),
-                    "Event",
-                    Some(format!(
-                        "{{\"event\": \"{wire}\", \"data\": {}}}",
-                        Self::shape(&members)
-                    )),
-                );
-                self.object(
-                    &name,
-                    wire,
-                    &members,
-                    true,
-                    Some("Members the schema does not know (from a newer QEMU), kept as received."),
-                    false,
-                    doc,
-                    dep,
-                )
+                let default = may_default
+                    && members
+                        .iter()
+                        .all(|m| m.member.optional || self.defaultable_ref(&m.member.ty));
+                let doc = self.item_doc(d.info(), what, Some(shape(&Self::shape(&members))));
+                let wire = d.name();
+                let body = self.object(name, wire, &members, true, extra, default, doc, dep);
+                (body, DataKind::Object)
             }
-        };
-        quote! {
-            #body
-            #tc::qapi_event!(#name = #wire);
         }
     }
 
