@@ -41,7 +41,7 @@
 #![warn(missing_docs)]
 
 /// QEMU's QMP schema: types at the root, [`commands`](qmp::commands),
-/// [`events`](qmp::events) and the [`Event`](qmp::Event) enum.
+/// [`events`](qmp::events) and the [`Event`] enum.
 #[allow(missing_docs)]
 pub mod qmp {
     include!(concat!(env!("OUT_DIR"), "/qmp.rs"));
