@@ -111,6 +111,9 @@ pub fn generate(schema: &Schema, opts: &Options) -> String {
     result
 }
 
+const COMMANDS_DOC: &str = "The schema's commands: one type per command, implementing `Command`.";
+const EVENTS_DOC: &str = "The schema's events: one type per event's data, implementing `Event`.";
+
 /// A part of the output that can be generated on its own.
 #[derive(Clone, Copy)]
 enum Chunk {
@@ -302,12 +305,8 @@ impl<'a> Gen<'a> {
         let root = self.chunk(Chunk::Types(0, n_types));
         let cmds = self.chunk(Chunk::Commands);
         let evs = self.chunk(Chunk::Events);
-        let cmd_doc = doc_attrs(&[
-            "The schema's commands: one type per command, implementing `Command`.".into(),
-        ]);
-        let ev_doc = doc_attrs(&[
-            "The schema's events: one type per event's data, implementing `Event`.".into(),
-        ]);
+        let cmd_doc = doc_attrs(&[COMMANDS_DOC.into()]);
+        let ev_doc = doc_attrs(&[EVENTS_DOC.into()]);
         quote! {
             #root
             #cmd_doc
