@@ -69,7 +69,7 @@ pub use qmp_types::{
 };
 
 #[cfg(feature = "tls")]
-pub use qmp_core::{rustls, TlsConfig};
+pub use qmp_core::{rustls, TlsConfig, TlsServerConfig};
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]

@@ -171,7 +171,7 @@ pub(crate) struct Shared {
     transitions: broadcast::Sender<Transition>,
     lifecycle: tokio::sync::Mutex<()>,
     session: Mutex<Option<Arc<Session>>>,
-    server: Mutex<Option<Listener>>,
+    server: Mutex<Option<Server>>,
     greeting: Mutex<Option<Greeting>>,
     next_id: AtomicU64,
     pub(crate) registry: Registry,
@@ -228,6 +228,13 @@ impl Shared {
             self.set_state(RunState::Disconnecting);
         }
     }
+}
+
+/// A bound listener waiting for the server to connect, and how to secure it.
+struct Server {
+    listener: Listener,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::TlsServerConfig>,
 }
 
 /// Puts the client back to `Idle` if a connect/accept fails or its future is dropped.
@@ -390,7 +397,30 @@ impl Client {
     /// listening, with the bound address (the real port when port 0 was given). Then
     /// call [`accept`](Client::accept). The run state is `Connecting` in between.
     pub async fn start_server(&self, addr: impl Into<Address>) -> Result<Address> {
-        let addr = addr.into();
+        self.listen_at(
+            addr.into(),
+            #[cfg(feature = "tls")]
+            None,
+        )
+        .await
+    }
+
+    /// Like [`start_server`](Client::start_server), with TLS: QEMU connects as a TLS
+    /// client (its `tls-creds-x509` object has `endpoint=client`) and we are the server.
+    #[cfg(feature = "tls")]
+    pub async fn start_server_tls(
+        &self,
+        addr: impl Into<Address>,
+        tls: crate::TlsServerConfig,
+    ) -> Result<Address> {
+        self.listen_at(addr.into(), Some(tls)).await
+    }
+
+    async fn listen_at(
+        &self,
+        addr: Address,
+        #[cfg(feature = "tls")] tls: Option<crate::TlsServerConfig>,
+    ) -> Result<Address> {
         let shared = self.shared();
         let _lifecycle = self.lifecycle_lock()?;
         shared.require(RunState::Idle)?;
@@ -406,7 +436,11 @@ impl Client {
         })?;
         let bound = listener.local_address()?;
         tracing::debug!(parent: &shared.span, %bound, "listening");
-        *lock(&shared.server) = Some(listener);
+        *lock(&shared.server) = Some(Server {
+            listener,
+            #[cfg(feature = "tls")]
+            tls,
+        });
         guard.armed = false;
         Ok(bound)
     }
@@ -418,12 +452,18 @@ impl Client {
         let shared = self.shared();
         let _lifecycle = self.lifecycle_lock()?;
         shared.require(RunState::Connecting)?;
-        let Some(listener) = lock(&shared.server).take() else {
+        let Some(server) = lock(&shared.server).take() else {
             return Err(Error::NoServer);
         };
         self.establish(|| async move {
-            let plain = listener.accept().await?;
-            drop(listener);
+            let plain = server.listener.accept().await?;
+            // One connection only: stop listening (and remove a UNIX socket file).
+            drop(server.listener);
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &server.tls {
+                let stream = tls.handshake(plain).await?;
+                return Ok(Transport::Tls(Box::new(stream)));
+            }
             Ok(Transport::Plain(plain))
         })
         .await

@@ -6,7 +6,7 @@
 //! * connect over a UNIX socket or TCP ([`Client::connect`]), or listen and accept the
 //!   connection of a QEMU started with `-qmp unix:PATH` ([`Client::start_server`],
 //!   [`Client::accept`]), or use an already-connected socket ([`Client::connect_stream`]);
-//!   TLS with the `tls` feature;
+//!   TLS with the `tls` feature, connecting or listening;
 //! * the greeting and capability negotiation, out-of-band execution when offered, and
 //!   switches to turn both off for the guest agent ([`ClientBuilder::guest_agent`]);
 //! * typed ([`Client::execute`]) and untyped ([`Client::execute_raw`],
@@ -76,7 +76,7 @@ pub use transport::Socket;
 pub use qmp_types::{self, Command, Empty, ErrorClass, RawCommand};
 
 #[cfg(feature = "tls")]
-pub use tls::TlsConfig;
+pub use tls::{TlsConfig, TlsServerConfig};
 /// The rustls crate this client uses, for building a [`TlsConfig`].
 #[cfg(feature = "tls")]
 pub use tokio_rustls::rustls;

@@ -5,10 +5,11 @@ use crate::error::{Error, Result};
 use crate::transport::Plain;
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
-use tokio_rustls::rustls::ClientConfig;
-use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{ClientConfig, ServerConfig};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-pub(crate) type TlsStream = tokio_rustls::client::TlsStream<Plain>;
+/// A TLS connection, as the client or (after `start_server_tls`) the server side.
+pub(crate) type TlsStream = tokio_rustls::TlsStream<Plain>;
 
 /// How to secure a connection: a rustls [`ClientConfig`] (trusted roots, client
 /// certificate) and the name to verify the server's certificate against.
@@ -67,7 +68,37 @@ impl TlsConfig {
             .map_err(|e| Error::Tls(format!("invalid server name '{name}': {e}")))?;
         Ok(TlsConnector::from(self.config.clone())
             .connect(name, plain)
-            .await?)
+            .await?
+            .into())
+    }
+}
+
+/// The TLS server side, for [`Client::start_server_tls`](crate::Client::start_server_tls):
+/// when QEMU connects to us (`-chardev socket,...,tls-creds=ID` with an
+/// `endpoint=client` `tls-creds-x509` object), we are the TLS server.
+#[derive(Clone)]
+pub struct TlsServerConfig {
+    config: Arc<ServerConfig>,
+}
+
+impl TlsServerConfig {
+    /// TLS with this rustls server configuration (our certificate and key, and
+    /// optionally how to verify QEMU's client certificate).
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        TlsServerConfig { config }
+    }
+
+    pub(crate) async fn handshake(&self, plain: Plain) -> Result<TlsStream> {
+        Ok(TlsAcceptor::from(self.config.clone())
+            .accept(plain)
+            .await?
+            .into())
+    }
+}
+
+impl std::fmt::Debug for TlsServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsServerConfig").finish_non_exhaustive()
     }
 }
 

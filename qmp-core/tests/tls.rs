@@ -13,6 +13,8 @@ const T: Duration = Duration::from_secs(20);
 
 struct Pki {
     ca_der: CertificateDer<'static>,
+    server_der: CertificateDer<'static>,
+    server_key_der: Vec<u8>,
 }
 
 /// Writes ca-cert.pem, server-cert.pem and server-key.pem into `dir`, as QEMU expects.
@@ -45,6 +47,8 @@ fn make_pki(dir: &std::path::Path) -> Pki {
     std::fs::write(dir.join("server-key.pem"), key.serialize_pem()).unwrap();
     Pki {
         ca_der: ca_cert.der().clone(),
+        server_der: srv_cert.der().clone(),
+        server_key_der: key.serialize_der(),
     }
 }
 
@@ -167,4 +171,62 @@ async fn untrusted_certificate_fails_in_the_connection_phase() {
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Connect { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn accepting_qemu_as_a_tls_client() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let pki_dir = dir.path().join("pki");
+    std::fs::create_dir(&pki_dir).unwrap();
+    let pki = make_pki(&pki_dir);
+    // QEMU as the TLS client only needs the CA to verify us.
+    std::fs::remove_file(pki_dir.join("server-cert.pem")).unwrap();
+    std::fs::remove_file(pki_dir.join("server-key.pem")).unwrap();
+    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![pki.server_der.clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(pki.server_key_der.clone().into()),
+    )
+    .unwrap();
+
+    let client = Client::builder("tls-server").connect_timeout(T).build();
+    let bound = client
+        .start_server_tls(
+            ("127.0.0.1", 0),
+            qmp_core::TlsServerConfig::new(Arc::new(server_config)),
+        )
+        .await
+        .unwrap();
+    let qmp_core::Address::Tcp { port, .. } = bound else {
+        panic!("{bound:?}")
+    };
+    let mut cmd = qemu_base(dir.path());
+    cmd.arg("-object")
+        .arg(format!(
+            "tls-creds-x509,id=tls0,dir={},endpoint=client",
+            pki_dir.display()
+        ))
+        .arg("-chardev")
+        .arg(format!(
+            "socket,id=mon0,host=127.0.0.1,port={port},tls-creds=tls0"
+        ))
+        .args(["-mon", "chardev=mon0,mode=control"]);
+    let _qemu = spawn_process("qemu", cmd, dir);
+    client.accept().await.unwrap();
+    assert_eq!(client.greeting().unwrap().qemu_version(), Some((10, 0, 2)));
+    let v = client
+        .execute(RawCommand::new("query-status"))
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "running");
+    tokio::time::timeout(Duration::from_secs(10), client.disconnect())
+        .await
+        .expect("disconnect over TLS hung")
+        .unwrap();
 }
