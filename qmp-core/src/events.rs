@@ -190,6 +190,7 @@ pub struct ListenerConfig {
     names: Option<Vec<String>>,
     filter: Option<Filter>,
     capacity: usize,
+    history: usize,
 }
 
 impl Default for ListenerConfig {
@@ -205,6 +206,7 @@ impl ListenerConfig {
             names: None,
             filter: None,
             capacity: DEFAULT_CAPACITY,
+            history: 0,
         }
     }
 
@@ -231,18 +233,27 @@ impl ListenerConfig {
         self.capacity = capacity.max(1);
         self
     }
+
+    /// Also remember the last `len` accepted events, consumed or not (QEMU's Python
+    /// client keeps an unbounded history; here it is off by default and capped).
+    pub fn history(mut self, len: usize) -> Self {
+        self.history = len;
+        self
+    }
 }
 
 pub(crate) struct ListenerShared {
     names: Option<Vec<String>>,
     filter: Option<Filter>,
     capacity: usize,
+    history_len: usize,
     state: Mutex<QueueState>,
 }
 
 #[derive(Default)]
 struct QueueState {
     queue: VecDeque<Event>,
+    history: VecDeque<Event>,
     wakers: Vec<Waker>,
     ended: bool,
     dropped: u64,
@@ -288,6 +299,12 @@ impl ListenerShared {
             }
         }
         st.queue.push_back(ev.clone());
+        if self.history_len > 0 {
+            if st.history.len() >= self.history_len {
+                st.history.pop_front();
+            }
+            st.history.push_back(ev.clone());
+        }
         wake_all(&mut st);
     }
 
@@ -335,6 +352,7 @@ impl EventListener {
                 names: cfg.names,
                 filter: cfg.filter,
                 capacity: cfg.capacity,
+                history_len: cfg.history,
                 state: Mutex::new(QueueState::default()),
             }),
         }
@@ -364,6 +382,12 @@ impl EventListener {
     /// How many events are queued.
     pub fn len(&self) -> usize {
         self.shared.lock().queue.len()
+    }
+
+    /// The last accepted events (up to [`ListenerConfig::history`]), oldest first,
+    /// whether or not they were consumed.
+    pub fn history(&self) -> Vec<Event> {
+        self.shared.lock().history.iter().cloned().collect()
     }
 
     /// How many events were dropped because the queue was full.
@@ -644,6 +668,22 @@ mod tests {
         assert_eq!(
             d.clear().iter().map(Event::name).collect::<Vec<_>>(),
             ["E7", "E8", "E9"]
+        );
+    }
+
+    #[test]
+    fn history_is_capped_and_kept_after_consumption() {
+        let reg = Registry::new(3);
+        let l = reg.add(ListenerConfig::new().history(2));
+        for n in ["A", "B", "C"] {
+            reg.dispatch(&ev(n));
+        }
+        assert_eq!(l.clear().len(), 3);
+        let h: Vec<String> = l.history().iter().map(|e| e.name().to_owned()).collect();
+        assert_eq!(h, ["B", "C"]);
+        assert!(
+            reg.default_listener().history().is_empty(),
+            "off by default"
         );
     }
 
