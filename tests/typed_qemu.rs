@@ -59,12 +59,8 @@ fn machine() -> (Process, std::path::PathBuf) {
         .args(["-device", "virtio-serial-pci,id=vser0"])
         .arg("-qmp")
         .arg(format!("unix:{},server=on,wait=off", sock.display()));
-    let p = spawn_process("qemu", cmd, dir);
-    let end = std::time::Instant::now() + T;
-    while !sock.exists() {
-        assert!(std::time::Instant::now() < end, "QEMU did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut p = spawn_process("qemu", cmd, dir);
+    p.wait_for_socket(&sock);
     (p, sock)
 }
 

@@ -38,9 +38,10 @@ impl Qemu {
             .stdout(Stdio::null())
             .spawn()
             .expect("qemu-system-x86_64 (run .ci/install-deps)");
+        // The file appears at bind(), just before listen(): wait until it accepts.
         let end = Instant::now() + Duration::from_secs(20);
-        while !sock.exists() {
-            assert!(Instant::now() < end, "QEMU did not create its socket");
+        while UnixStream::connect(&sock).is_err() {
+            assert!(Instant::now() < end, "QEMU did not serve its socket");
             std::thread::sleep(Duration::from_millis(5));
         }
         Qemu {

@@ -552,38 +552,80 @@ impl Client {
         let mut reader = LineReader::new(read, cfg.max_message_size);
         let mut oob = false;
         if cfg.await_greeting || cfg.negotiate {
-            let line = reader.next_line().await?.ok_or(Error::Eof)?;
+            let mut line = reader.next_line().await?.ok_or(Error::Eof)?;
             tracing::debug!("<-- {}", line.trim_end());
-            let greeting = Greeting::parse(&line).map_err(|e| Error::Greeting(Box::new(e)))?;
+            // QEMU can send an event (e.g. RESUME) to a client that connected while it
+            // was still starting, before the greeting: deliver it and keep waiting.
+            while Greeting::parse(&line).is_err() {
+                let Ok(env) = Envelope::parse(&line) else {
+                    break;
+                };
+                if env.event.is_none() {
+                    break;
+                }
+                tracing::debug!("event before the greeting, delivered");
+                shared
+                    .registry
+                    .dispatch(&crate::events::Event::from_envelope(&line, &env));
+                line = reader.next_line().await?.ok_or(Error::Eof)?;
+                tracing::debug!("<-- {}", line.trim_end());
+            }
+            let greeting = Greeting::parse(&line).map_err(|e| match e {
+                // Say what arrived instead of a greeting.
+                Error::Protocol(m) => Error::Greeting(Box::new(Error::Protocol(format!(
+                    "{m}; received {}",
+                    line.trim_end().chars().take(300).collect::<String>()
+                )))),
+                e => Error::Greeting(Box::new(e)),
+            })?;
             oob = cfg.negotiate && greeting.has_capability("oob");
             *lock(&shared.greeting) = Some(greeting);
         }
         if cfg.negotiate {
-            let msg: &[u8] = if oob {
-                br#"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"#
-            } else {
-                br#"{"execute":"qmp_capabilities","arguments":{}}"#
-            };
-            tracing::debug!("--> {}", String::from_utf8_lossy(msg));
-            write.write_all(msg).await?;
-            write.flush().await?;
-            let line = reader.next_line().await?.ok_or(Error::Eof)?;
-            tracing::debug!("<-- {}", line.trim_end());
-            let negotiation = |e: Error| Error::Negotiation(Box::new(e));
-            let env = Envelope::parse(&line).map_err(negotiation)?;
-            let reply = Reply {
-                ret: env.ret.map(|r| crate::message::range_in(&line, r)),
-                error: env.error.map(|r| crate::message::range_in(&line, r)),
-                text: line.clone(),
-            };
-            if env.event.is_some() {
-                return Err(negotiation(Error::Protocol(format!(
-                    "expected the reply to qmp_capabilities, got an event: {}",
-                    line.trim_end()
-                ))));
+            // A greeting in place of the reply means the server (re)started the session
+            // (QEMU does so when a previous client's hang-up is processed late: the stale
+            // greeting, then a fresh one after a reset that discarded our request).
+            // Negotiate again, a bounded number of times.
+            let mut restarts = 0;
+            loop {
+                let msg: &[u8] = if oob {
+                    br#"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"#
+                } else {
+                    br#"{"execute":"qmp_capabilities","arguments":{}}"#
+                };
+                tracing::debug!("--> {}", String::from_utf8_lossy(msg));
+                write.write_all(msg).await?;
+                write.flush().await?;
+                let line = reader.next_line().await?.ok_or(Error::Eof)?;
+                tracing::debug!("<-- {}", line.trim_end());
+                let negotiation = |e: Error| Error::Negotiation(Box::new(e));
+                let env = Envelope::parse(&line).map_err(negotiation)?;
+                if env.ret.is_none() && env.error.is_none() && restarts < 3 {
+                    if let Ok(greeting) = Greeting::parse(&line) {
+                        tracing::warn!(
+                            "server greeted again during negotiation; negotiating again"
+                        );
+                        oob = greeting.has_capability("oob");
+                        *lock(&shared.greeting) = Some(greeting);
+                        restarts += 1;
+                        continue;
+                    }
+                }
+                if env.event.is_some() {
+                    return Err(negotiation(Error::Protocol(format!(
+                        "expected the reply to qmp_capabilities, got an event: {}",
+                        line.trim_end()
+                    ))));
+                }
+                let reply = Reply {
+                    ret: env.ret.map(|r| crate::message::range_in(&line, r)),
+                    error: env.error.map(|r| crate::message::range_in(&line, r)),
+                    text: line.clone(),
+                };
+                decode_reply::<serde::de::IgnoredAny>("qmp_capabilities", reply, msg)
+                    .map_err(negotiation)?;
+                break;
             }
-            decode_reply::<serde::de::IgnoredAny>("qmp_capabilities", reply, msg)
-                .map_err(negotiation)?;
         }
         Ok(Session::start(shared, reader, write, oob, is_unix))
     }

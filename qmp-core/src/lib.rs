@@ -48,7 +48,10 @@
 //! a deserialization error; a panicking event filter only rejects the event; the greeting
 //! must carry an array of string capabilities; `start_server` returns the bound address;
 //! file descriptors are passed in order with queued messages; over TLS `disconnect()`
-//! cannot hang; messages with an explicit `id` get the client's id instead, as in Python,
+//! cannot hang; an event that arrives before the greeting (QEMU sends one to a client
+//! that connects while it starts) is delivered instead of failing the connection, and a
+//! fresh greeting during negotiation (QEMU processing a previous client's hang-up late)
+//! restarts the negotiation; messages with an explicit `id` get the client's id instead, as in Python,
 //! and id-less raw execution is not offered (it misroutes replies after a timeout).
 
 #![warn(missing_docs)]

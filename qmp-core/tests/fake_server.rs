@@ -142,7 +142,9 @@ async fn greeting_problems() {
     init_tracing();
     type Check = fn(&Error) -> bool;
     let cases: &[(&str, Check)] = &[
-        (r#"{"event": "STOP"}"#, |e| matches!(e, Error::Protocol(_))),
+        (r#"{"id": "x", "return": {}}"#, |e| {
+            matches!(e, Error::Protocol(_))
+        }),
         (
             r#"{"QMP": {"version": {}, "capabilities": "oob"}}"#,
             |e| matches!(e, Error::Protocol(m) if m.contains("JSON array")),
@@ -595,5 +597,78 @@ async fn cancelling_connect_returns_to_idle() {
         assert_eq!(c.runstate(), RunState::Idle);
     };
     tokio::join!(script, run);
+    assert_reusable(&c, &server).await;
+}
+
+#[tokio::test]
+async fn greeting_again_during_negotiation_restarts_it() {
+    init_tracing();
+    let server = FakeServer::new();
+    let c = client();
+    let script = async {
+        let mut conn = server.accept().await;
+        conn.send(GREETING).await;
+        let m = conn.recv().await.unwrap();
+        assert_eq!(m["execute"], "qmp_capabilities");
+        // As QEMU does when it processes a previous client's hang-up late: a fresh
+        // greeting, the request discarded.
+        conn.send(GREETING).await;
+        let m = conn.recv().await.unwrap();
+        assert_eq!(m["execute"], "qmp_capabilities");
+        conn.send(r#"{"return": {}}"#).await;
+        let m = conn.recv().await.unwrap();
+        conn.send(&FakeConn::reply_to(&m, r#""return": 7"#)).await;
+        conn.expect_eof().await;
+    };
+    let run = async {
+        c.connect(&server.path).await.unwrap();
+        assert_eq!(c.execute(RawCommand::new("x")).await.unwrap(), 7);
+        c.disconnect().await.unwrap();
+    };
+    tokio::time::timeout(T, async { tokio::join!(script, run) })
+        .await
+        .unwrap();
+    // Endless greetings are not accepted forever.
+    let script = async {
+        let mut conn = server.accept().await;
+        conn.send(GREETING).await;
+        while conn.recv().await.is_some() {
+            conn.send(GREETING).await;
+        }
+    };
+    let (_, r) = tokio::join!(script, c.connect(&server.path));
+    assert!(
+        matches!(&r, Err(Error::Connect { source, .. }) if matches!(**source, Error::Negotiation(_))),
+        "{r:?}"
+    );
+    assert_reusable(&c, &server).await;
+}
+
+#[tokio::test]
+async fn events_before_the_greeting_are_delivered() {
+    init_tracing();
+    let server = FakeServer::new();
+    let c = client();
+    let events = c.events();
+    events.clear();
+    let script = async {
+        let mut conn = server.accept().await;
+        // QEMU can do this to a client that connects while it is starting.
+        conn.send(r#"{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RESUME"}"#)
+            .await;
+        conn.send(GREETING).await;
+        let m = conn.recv().await.unwrap();
+        assert_eq!(m["execute"], "qmp_capabilities");
+        conn.send(r#"{"return": {}}"#).await;
+        conn.expect_eof().await;
+    };
+    let run = async {
+        c.connect(&server.path).await.unwrap();
+        assert_eq!(events.try_get().unwrap().name(), "RESUME");
+        c.disconnect().await.unwrap();
+    };
+    tokio::time::timeout(T, async { tokio::join!(script, run) })
+        .await
+        .unwrap();
     assert_reusable(&c, &server).await;
 }

@@ -62,19 +62,23 @@ impl Process {
         let _ = self.child.wait();
     }
 
-    fn wait_for_socket(&mut self, path: &Path) {
+    /// Waits until the server listens on `path`. The file appears at bind(), a moment
+    /// before listen(), so its existence is not enough; a probe connection would be worse
+    /// (QEMU can deliver the probe's greeting to the next client), so read the kernel's
+    /// socket table instead.
+    pub fn wait_for_socket(&mut self, path: &Path) {
         let end = Instant::now() + Duration::from_secs(20);
-        while !path.exists() {
+        while !unix_listening(path) {
             if let Ok(Some(st)) = self.child.try_wait() {
                 panic!(
-                    "{} exited early ({st}) before creating {}",
+                    "{} exited early ({st}) before serving {}",
                     self.name,
                     path.display()
                 );
             }
             assert!(
                 Instant::now() < end,
-                "{} did not create {}",
+                "{} did not serve {}",
                 self.name,
                 path.display()
             );
@@ -187,16 +191,37 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// Whether a UNIX socket at `path` is in the listening state (`/proc/net/unix`:
+/// flags `00010000` is `__SO_ACCEPTCON`).
+fn unix_listening(path: &Path) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/unix") else {
+        return path.exists();
+    };
+    let want = path.to_string_lossy();
+    table.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() >= 8 && f[3] == "00010000" && f[7] == want
+    })
+}
+
+/// Whether something listens on 127.0.0.1:`port` (`/proc/net/tcp`, state `0A`).
+fn tcp_listening(port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    let want = format!("0100007F:{port:04X}");
+    table.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() >= 4 && f[1] == want && f[3] == "0A"
+    })
+}
+
+/// Waits until QEMU listens on the port, without connecting (see `wait_for_socket`).
 pub fn wait_for_port(port: u16) {
-    // QEMU listens before it serves; a probe connection would occupy its single monitor
-    // slot only briefly, so probing with connect+close is fine.
     let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
+    while !tcp_listening(port) {
         assert!(Instant::now() < end, "QEMU did not listen on port {port}");
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
