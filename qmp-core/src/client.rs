@@ -552,32 +552,33 @@ impl Client {
         let mut reader = LineReader::new(read, cfg.max_message_size);
         let mut oob = false;
         if cfg.await_greeting || cfg.negotiate {
-            let mut line = reader.next_line().await?.ok_or(Error::Eof)?;
-            tracing::debug!("<-- {}", line.trim_end());
             // QEMU can send an event (e.g. RESUME) to a client that connected while it
             // was still starting, before the greeting: deliver it and keep waiting.
-            while Greeting::parse(&line).is_err() {
-                let Ok(env) = Envelope::parse(&line) else {
-                    break;
-                };
-                if env.event.is_none() {
-                    break;
-                }
-                tracing::debug!("event before the greeting, delivered");
-                shared
-                    .registry
-                    .dispatch(&crate::events::Event::from_envelope(&line, &env));
-                line = reader.next_line().await?.ok_or(Error::Eof)?;
+            let greeting = loop {
+                let line = reader.next_line().await?.ok_or(Error::Eof)?;
                 tracing::debug!("<-- {}", line.trim_end());
-            }
-            let greeting = Greeting::parse(&line).map_err(|e| match e {
-                // Say what arrived instead of a greeting.
-                Error::Protocol(m) => Error::Greeting(Box::new(Error::Protocol(format!(
-                    "{m}; received {}",
-                    line.trim_end().chars().take(300).collect::<String>()
-                )))),
-                e => Error::Greeting(Box::new(e)),
-            })?;
+                match Greeting::parse(&line) {
+                    Ok(g) => break g,
+                    Err(e) => {
+                        if let Ok(env) = Envelope::parse(&line) {
+                            if env.event.is_some() {
+                                tracing::debug!("event before the greeting, delivered");
+                                let ev = crate::events::Event::from_envelope(&line, &env);
+                                shared.registry.dispatch(&ev);
+                                continue;
+                            }
+                        }
+                        return Err(Error::Greeting(Box::new(match e {
+                            // Say what arrived instead of a greeting.
+                            Error::Protocol(m) => Error::Protocol(format!(
+                                "{m}; received {}",
+                                line.trim_end().chars().take(300).collect::<String>()
+                            )),
+                            e => e,
+                        })));
+                    }
+                }
+            };
             oob = cfg.negotiate && greeting.has_capability("oob");
             *lock(&shared.greeting) = Some(greeting);
         }
@@ -617,10 +618,11 @@ impl Client {
                         line.trim_end()
                     ))));
                 }
+                let (ret, error) = Reply::locate(&line, &env);
                 let reply = Reply {
-                    ret: env.ret.map(|r| crate::message::range_in(&line, r)),
-                    error: env.error.map(|r| crate::message::range_in(&line, r)),
                     text: line.clone(),
+                    ret,
+                    error,
                 };
                 decode_reply::<serde::de::IgnoredAny>("qmp_capabilities", reply, msg)
                     .map_err(negotiation)?;

@@ -550,20 +550,19 @@ impl<E: qmp_types::qapi::Events> Stream for TypedEvents<E> {
 }
 
 fn decode_set<E: qmp_types::qapi::Events>(ev: &Event) -> crate::Result<E> {
-    ev.decode_as::<E>()
-        .map_err(|source| crate::Error::EventDecode {
-            name: ev.name().to_owned(),
-            received: ev.as_str().to_owned(),
-            source,
-        })
+    ev.decode_as::<E>().map_err(|e| decode_error(ev, e))
 }
 
 fn decode_one<E: qmp_types::Event>(ev: &Event) -> crate::Result<E> {
-    ev.data().map_err(|source| crate::Error::EventDecode {
+    ev.data().map_err(|e| decode_error(ev, e))
+}
+
+fn decode_error(ev: &Event, source: serde_json::Error) -> crate::Error {
+    crate::Error::EventDecode {
         name: ev.name().to_owned(),
         received: ev.as_str().to_owned(),
         source,
-    })
+    }
 }
 
 /// The client's set of listeners. The default listener is held strongly; the others

@@ -32,6 +32,19 @@ pub(crate) struct Reply {
     pub(crate) error: Option<Range<usize>>,
 }
 
+impl Reply {
+    /// Where the `return` and `error` members are in `line`.
+    pub(crate) fn locate(
+        line: &str,
+        env: &Envelope<'_>,
+    ) -> (Option<Range<usize>>, Option<Range<usize>>) {
+        (
+            env.ret.map(|r| range_in(line, r)),
+            env.error.map(|r| range_in(line, r)),
+        )
+    }
+}
+
 type FdSend = (usize, OwnedFd, oneshot::Sender<Result<()>>);
 
 #[derive(Default)]
@@ -243,16 +256,13 @@ fn route(shared: &Shared, session: &Session, line: String) -> Result<()> {
         .and_then(json_str)
         .and_then(|id| session.take_waiter(&id));
     if let Some(tx) = waiter {
-        let reply = Reply {
-            ret: env.ret.map(|r| range_in(&line, r)),
-            error: env.error.map(|r| range_in(&line, r)),
-            text: String::new(),
-        };
+        let (ret, error) = Reply::locate(&line, &env);
         // The waiter may have gone (cancelled) in the meantime: then the reply is simply
         // dropped, as for an unknown id.
         let _ = tx.send(Reply {
             text: line,
-            ..reply
+            ret,
+            error,
         });
         return Ok(());
     }

@@ -104,20 +104,12 @@ impl Shell {
     /// Sends one message and prints the whole reply. Returns false when the connection
     /// is gone.
     async fn run(&mut self, msg: serde_json::Map<String, Value>) -> bool {
-        if self.args.verbose {
-            self.print_json(&Value::Object(msg.clone()));
-        }
         let logged = Value::Object(msg.clone());
-        let timeout = self.args.timeout.map(Duration::from_secs_f64);
-        let result = match timeout {
-            Some(t) => tokio::time::timeout(t, self.client.execute_msg(Message(msg)))
-                .await
-                .unwrap_or(Err(Error::Timeout {
-                    during: "the reply".into(),
-                    after: t,
-                })),
-            None => self.client.execute_msg(Message(msg)).await,
-        };
+        if self.args.verbose {
+            self.print_json(&logged);
+        }
+        // The client applies --timeout (its command timeout).
+        let result = self.client.execute_msg(Message(msg)).await;
         let reply = match result {
             Ok(v) => Some(json!({ "return": v })),
             Err(Error::Execute(e)) => {
@@ -384,7 +376,16 @@ fn history_path() -> Option<PathBuf> {
 }
 
 async fn main_async(args: Args) -> ExitCode {
-    let builder = Client::builder("qmp-shell").connect_timeout(Duration::from_secs(15));
+    let mut builder = Client::builder("qmp-shell").connect_timeout(Duration::from_secs(15));
+    if let Some(secs) = args.timeout {
+        match Duration::try_from_secs_f64(secs) {
+            Ok(t) => builder = builder.command_timeout(t),
+            Err(_) => {
+                eprintln!("qmp: --timeout must be a non-negative number of seconds, not {secs}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let client = if args.no_negotiate {
         builder.guest_agent().build()
     } else {
