@@ -57,12 +57,11 @@ mod compat;
 pub use compat::Compatibility;
 
 pub use qmp::Event;
-/// The client's untyped event: name, data as JSON, timestamp.
-pub use qmp_core::Event as RawEvent;
 pub use qmp_core::{
-    events, Address, BadReplyReason, Client, ClientBuilder, Config, ConnectPhase, Error,
-    EventListener, ExecuteError, Greeting, ListenerConfig, Message, Result, RunState, Socket,
-    Transition, TypedListener, DEFAULT_MAX_MESSAGE_SIZE,
+    Address, BadReplyReason, Client, ClientBuilder, Config, ConnectPhase, Error, EventListener,
+    ExecuteError, Greeting, InvalidMessage, ListenerConfig, Message, ProtocolViolation, RawEvent,
+    Result, RunState, Sent, Socket, Transition, TypedEvents, TypedListener, Waiting,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
 };
 pub use qmp_types::{
     self, qapi::Events, serde_json, Command, Empty, ErrorClass, Null, RawCommand, Timestamp,

@@ -315,6 +315,7 @@ async fn typed_events() {
     init_tracing();
     let (qemu, sock) = machine();
     let client = connect(&sock).await;
+    let raw = client.events();
     let all = client.listen_all::<Event>();
 
     // RESUME then STOP, as the enum over all events.
@@ -335,7 +336,6 @@ async fn typed_events() {
     }
     assert_eq!(seen, ["RESUME", "STOP"]);
     // Through the raw listener too.
-    let raw = client.events();
     let stop = raw
         .clear()
         .into_iter()

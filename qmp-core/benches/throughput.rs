@@ -3,13 +3,18 @@
 //! Against one real QEMU (`-M none`), interleaving rounds to share the machine's noise:
 //!   (a) the raw floor: pre-serialized `query-status` bytes written to the socket and one
 //!       line read per reply, sequentially and with 64 commands in flight;
-//!   (b) `Client::execute`, sequentially and with 64 in flight.
+//!   (b) `Client::execute`, untyped (`RawCommand`, a JSON value back) and typed (the
+//!       reply decoded into a struct), sequentially and with 64 in flight;
+//!   (c) QEMU's own Python client (`qemu.qmp`) on the same QEMU, when Python is
+//!       available (a virtual environment with `qemu.qmp` is made under
+//!       `target/py-qemu-qmp` the first time, through pip).
 //! Against an in-process server that answers instantly (its own thread): client-side
 //! commands/s and events/s on one core (a current-thread runtime).
 //!
-//! Prints the ratios and whether each target is met (it never fails: timing is not a
-//! test). Environment: `QMP_BENCH_SECS` (seconds per measurement, default 2),
-//! `QMP_BENCH_ROUNDS` (default 3).
+//! Prints the ratios, whether each target is met (it never fails: timing is not a
+//! test), and the same figures as a Markdown table for `BENCHMARKS.md`. Environment:
+//! `QMP_BENCH_SECS` (seconds per measurement, default 2), `QMP_BENCH_ROUNDS` (default 3),
+//! `QMP_BENCH_PYTHON=0` to skip the Python client.
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use qmp_core::{Client, ListenerConfig, RawCommand};
@@ -120,6 +125,98 @@ async fn client_rate(client: &Client, secs: f64, depth: usize) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct StatusInfo {
+    running: bool,
+    status: String,
+    singlestep: Option<bool>,
+}
+
+/// `query-status` as a typed command: the reply is decoded into `StatusInfo`.
+struct QueryStatus;
+
+impl qmp_core::Command for QueryStatus {
+    type Arguments = qmp_core::Empty;
+    type Returns = StatusInfo;
+    fn name(&self) -> &str {
+        "query-status"
+    }
+    fn arguments(&self) -> Option<&qmp_core::Empty> {
+        None
+    }
+}
+
+async fn typed_rate(client: &Client, secs: f64, depth: usize) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut inflight = FuturesUnordered::new();
+    for _ in 0..depth {
+        inflight.push(client.execute(QueryStatus));
+    }
+    while let Some(r) = inflight.next().await {
+        r.expect("execute");
+        n += 1;
+        if start.elapsed().as_secs_f64() < secs {
+            inflight.push(client.execute(QueryStatus));
+        }
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A Python with `qemu.qmp`: the system's, or a virtual environment made for the
+/// benchmark under `target/`.
+fn python_with_qemu_qmp() -> Option<PathBuf> {
+    if std::env::var("QMP_BENCH_PYTHON").as_deref() == Ok("0") {
+        return None;
+    }
+    let ok = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import qemu.qmp"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ok(Path::new("python3")) {
+        return Some(PathBuf::from("python3"));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/py-qemu-qmp");
+    let py = venv.join("bin/python3");
+    if !ok(&py) {
+        eprintln!(
+            "(making a Python virtual environment with qemu.qmp in {})",
+            venv.display()
+        );
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(&py)
+                .args(["-m", "pip", "install", "-q", "qemu.qmp"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made || !ok(&py) {
+            eprintln!("(no Python client: python3 -m venv / pip install qemu.qmp failed)");
+            return None;
+        }
+    }
+    Some(py)
+}
+
+/// QEMU's Python client on the same QEMU: (sequential, 64 in flight) calls/s.
+fn python_rate(py: &Path, sock: &Path, secs: f64) -> Option<(f64, f64)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/qemu_qmp_client.py");
+    let out = Command::new(py)
+        .arg(script)
+        .arg(sock)
+        .arg(secs.to_string())
+        .output()
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some((v["sequential"].as_f64()?, v["in_flight_64"].as_f64()?))
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -208,8 +305,10 @@ fn main() {
 
     println!("qmp-core throughput ({rounds} rounds of {secs} s, medians; client on one core)");
     println!();
+    let python = python_with_qemu_qmp();
     let qemu = Qemu::start();
     let (mut raw_seq, mut raw_deep, mut cl_seq, mut cl_deep) = (vec![], vec![], vec![], vec![]);
+    let (mut ty_seq, mut ty_deep, mut py_seq, mut py_deep) = (vec![], vec![], vec![], vec![]);
     for _ in 0..rounds {
         raw_seq.push(raw_rate(&qemu.sock, secs, 1));
         raw_deep.push(raw_rate(&qemu.sock, secs, DEPTH));
@@ -218,8 +317,16 @@ fn main() {
             client.connect(&qemu.sock).await.expect("connect");
             cl_seq.push(client_rate(&client, secs, 1).await);
             cl_deep.push(client_rate(&client, secs, DEPTH).await);
+            ty_seq.push(typed_rate(&client, secs, 1).await);
+            ty_deep.push(typed_rate(&client, secs, DEPTH).await);
             client.disconnect().await.expect("disconnect");
         });
+        if let Some(py) = &python {
+            if let Some((s, d)) = python_rate(py, &qemu.sock, secs) {
+                py_seq.push(s);
+                py_deep.push(d);
+            }
+        }
     }
     drop(qemu);
     let (rs, rd, cs, cd) = (
@@ -228,20 +335,43 @@ fn main() {
         median(cl_seq),
         median(cl_deep),
     );
+    let (ts, td) = (median(ty_seq), median(ty_deep));
+    let py = (!py_seq.is_empty()).then(|| (median(py_seq), median(py_deep)));
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
     println!("against QEMU 10 (-M none), query-status round trips/s:");
     println!("  raw floor, sequential        {rs:>10.0}");
     println!(
-        "  client execute, sequential   {cs:>10.0}   ratio {:.3}  (target >= 0.95: {})",
+        "  client, untyped, sequential  {cs:>10.0}   ratio {:.3}  (target >= 0.95: {})",
         cs / rs,
         verdict(cs / rs >= 0.95)
     );
+    println!(
+        "  client, typed, sequential    {ts:>10.0}   ratio {:.3}",
+        ts / rs
+    );
     println!("  raw floor, {DEPTH} in flight      {rd:>10.0}");
     println!(
-        "  client execute, {DEPTH} in flight {cd:>10.0}   ratio {:.3}  (target >= 0.95: {})",
+        "  client, untyped, {DEPTH} in flight {cd:>9.0}   ratio {:.3}  (target >= 0.95: {})",
         cd / rd,
         verdict(cd / rd >= 0.95)
     );
+    println!(
+        "  client, typed, {DEPTH} in flight   {td:>9.0}   ratio {:.3}",
+        td / rd
+    );
+    match py {
+        Some((s, d)) => {
+            println!(
+                "  qemu.qmp (Python), sequential {s:>9.0}   ratio {:.3}",
+                s / rs
+            );
+            println!(
+                "  qemu.qmp (Python), {DEPTH} in flight {d:>6.0}   ratio {:.3}",
+                d / rd
+            );
+        }
+        None => println!("  qemu.qmp (Python): not measured (no Python client here)"),
+    }
     println!();
 
     // Instant server: commands.
@@ -275,7 +405,11 @@ fn main() {
         let (path, _dir, server) = instant_server(Some(EVENTS));
         let rate = rt.block_on(async {
             let client = Client::builder("bench").event_capacity(1).build();
-            let listener = client.listen(ListenerConfig::new().capacity(1 << 20));
+            let listener = client.listen(
+                ListenerConfig::new()
+                    .capacity(1 << 20)
+                    .max_bytes(usize::MAX),
+            );
             client.connect(&path).await.expect("connect");
             let start = Instant::now();
             let mut n = 0u64;
@@ -320,4 +454,43 @@ fn main() {
             median(typed_rates)
         );
     }
+
+    println!();
+    println!("As a table for BENCHMARKS.md:");
+    println!();
+    println!("| measurement | per second | ratio to the raw floor |");
+    println!("| --- | ---: | ---: |");
+    println!("| QEMU, raw floor, sequential | {rs:.0} | 1.00 |");
+    println!(
+        "| QEMU, client untyped, sequential | {cs:.0} | {:.2} |",
+        cs / rs
+    );
+    println!(
+        "| QEMU, client typed, sequential | {ts:.0} | {:.2} |",
+        ts / rs
+    );
+    if let Some((s, _)) = py {
+        println!(
+            "| QEMU, qemu.qmp (Python), sequential | {s:.0} | {:.2} |",
+            s / rs
+        );
+    }
+    println!("| QEMU, raw floor, {DEPTH} in flight | {rd:.0} | 1.00 |");
+    println!(
+        "| QEMU, client untyped, {DEPTH} in flight | {cd:.0} | {:.2} |",
+        cd / rd
+    );
+    println!(
+        "| QEMU, client typed, {DEPTH} in flight | {td:.0} | {:.2} |",
+        td / rd
+    );
+    if let Some((_, d)) = py {
+        println!(
+            "| QEMU, qemu.qmp (Python), {DEPTH} in flight | {d:.0} | {:.2} |",
+            d / rd
+        );
+    }
+    println!("| instant server, client, sequential | {s:.0} | |");
+    println!("| instant server, client, {DEPTH} in flight | {c:.0} | |");
+    println!("| instant server, events to a listener | {e:.0} | |");
 }

@@ -1,24 +1,28 @@
 //! [`Client`]: connecting, executing commands, listening to events, disconnecting.
 
 use crate::address::Address;
-use crate::error::{BadReplyReason, ConnectPhase, Error, ExecuteError, Result};
+use crate::connection::{self, Connection, Observer, Reply, Request, Route, SessionShared};
+use crate::error::{
+    BadReplyReason, ConnectPhase, Error, ExecuteError, InvalidMessage, Result, Sent, Waiting,
+};
 use crate::events::{EventListener, ListenerConfig, Registry, DEFAULT_CAPACITY};
 use crate::framing::LineReader;
-use crate::message::{encode_command, Envelope, Greeting, Message};
+use crate::handshake::{self, Settings};
+use crate::message::{argument_names, encode_command, Greeting, IdKey, Message};
 use crate::runstate::{RunState, Transition};
-use crate::session::{Reply, Session};
-use crate::transport::{Listener, Plain, ReadHalf, Socket, WriteHalf};
-use qmp_types::{Command, RawCommand};
+use crate::stream::Stream;
+use crate::transport::{Listener, Plain, Socket, DEFAULT_SOCKET_MODE};
+use qmp_types::{Command, QemuVersion, RawCommand};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::future::Future;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -26,16 +30,25 @@ use tracing::Instrument;
 /// and libvirt use (QEMU 10.0's `query-qmp-schema` reply is about 236 KB).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
 
+/// Default limit for `connect`/`accept`, the greeting and negotiation included.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// How a [`Client`] behaves; built with [`Client::builder`].
 #[derive(Debug, Clone)]
 pub struct Config {
     await_greeting: bool,
     negotiate: bool,
+    sentinel: bool,
+    sync_on_connect: bool,
+    resync_after_timeout: bool,
     max_message_size: usize,
     connect_timeout: Option<Duration>,
     command_timeout: Option<Duration>,
     event_capacity: usize,
     flush_timeout: Duration,
+    socket_mode: u32,
+    log_payloads: bool,
+    check_availability: bool,
 }
 
 impl Default for Config {
@@ -43,11 +56,17 @@ impl Default for Config {
         Config {
             await_greeting: true,
             negotiate: true,
+            sentinel: false,
+            sync_on_connect: false,
+            resync_after_timeout: false,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
-            connect_timeout: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             command_timeout: None,
             event_capacity: DEFAULT_CAPACITY,
             flush_timeout: Duration::from_secs(5),
+            socket_mode: DEFAULT_SOCKET_MODE,
+            log_payloads: false,
+            check_availability: true,
         }
     }
 }
@@ -58,7 +77,8 @@ impl Default for Config {
 /// use qmp_core::Client;
 /// use std::time::Duration;
 ///
-/// // A guest agent (qemu-ga) sends no greeting and knows no qmp_capabilities.
+/// // A guest agent (qemu-ga) sends no greeting and knows no qmp_capabilities; the
+/// // client resynchronises with it on connect and after a timed-out command.
 /// let qga = Client::builder("qga").guest_agent().command_timeout(Duration::from_secs(5)).build();
 /// # drop(qga);
 /// ```
@@ -81,9 +101,33 @@ impl ClientBuilder {
         self
     }
 
-    /// Settings for QEMU's guest agent: no greeting, no negotiation.
-    pub fn guest_agent(self) -> Self {
-        self.await_greeting(false).negotiate(false)
+    /// Settings for QEMU's guest agent: no greeting, no negotiation, the agent's `0xFF`
+    /// sentinel understood, a `guest-sync-delimited` on connect and after a command
+    /// timed out (the documented protocol for a client over virtio-serial, where a
+    /// previous client or a late reply can leave stale data in the channel).
+    pub fn guest_agent(mut self) -> Self {
+        self.config.await_greeting = false;
+        self.config.negotiate = false;
+        self.config.sentinel = true;
+        self.config.sync_on_connect = true;
+        self.config.resync_after_timeout = true;
+        self
+    }
+
+    /// Whether to resynchronise with a guest agent (`guest-sync-delimited`) when
+    /// connecting; on with [`guest_agent`](Self::guest_agent).
+    pub fn sync_on_connect(mut self, yes: bool) -> Self {
+        self.config.sync_on_connect = yes;
+        self.config.sentinel |= yes;
+        self
+    }
+
+    /// Whether to resynchronise with a guest agent before the next command after one
+    /// timed out; on with [`guest_agent`](Self::guest_agent).
+    pub fn resync_after_timeout(mut self, yes: bool) -> Self {
+        self.config.resync_after_timeout = yes;
+        self.config.sentinel |= yes;
+        self
     }
 
     /// The largest message accepted, in bytes without the line terminator
@@ -94,9 +138,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit for `connect`/`accept`, greeting and negotiation included (default none).
+    /// Limit for `connect`/`accept`, the greeting, negotiation and a guest agent's sync
+    /// included (default [`DEFAULT_CONNECT_TIMEOUT`]).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// No limit for `connect`/`accept` (then only `disconnect()` or dropping the
+    /// future stops a server that never greets).
+    pub fn no_connect_timeout(mut self) -> Self {
+        self.config.connect_timeout = None;
         self
     }
 
@@ -118,6 +170,28 @@ impl ClientBuilder {
     /// How long `disconnect()` waits to flush queued messages (default 5 s).
     pub fn flush_timeout(mut self, timeout: Duration) -> Self {
         self.config.flush_timeout = timeout;
+        self
+    }
+
+    /// Permissions of a UNIX socket created by [`Client::start_server`] (default
+    /// `0o600`, the owner only).
+    pub fn socket_mode(mut self, mode: u32) -> Self {
+        self.config.socket_mode = mode & 0o777;
+        self
+    }
+
+    /// Whether `DEBUG` logging shows whole messages (default false: command names, ids
+    /// and sizes only, since messages can carry passwords and secrets).
+    pub fn log_payloads(mut self, yes: bool) -> Self {
+        self.config.log_payloads = yes;
+        self
+    }
+
+    /// Whether typed commands are checked, before sending, against the connected
+    /// QEMU's version: a command or argument that release does not have fails with
+    /// [`Error::Unavailable`] (default true; costs a comparison per command).
+    pub fn check_availability(mut self, yes: bool) -> Self {
+        self.config.check_availability = yes;
         self
     }
 
@@ -149,8 +223,8 @@ pub struct Client {
     handle: Arc<Handle>,
 }
 
-/// Owned by the `Client` clones only (not by the background tasks), so that dropping the
-/// last clone can stop the tasks.
+/// Owned by the `Client` clones only (not by the connection task), so that dropping
+/// the last clone can stop the task.
 struct Handle {
     shared: Arc<Shared>,
 }
@@ -158,27 +232,79 @@ struct Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         if let Some(s) = lock(&self.shared.session).take() {
-            s.abandon();
+            if let Some(t) = lock(&s.task).take() {
+                t.abort();
+            }
+        }
+        if let Some(c) = lock(&self.shared.connecting).take() {
+            c.cancel();
         }
     }
 }
 
-pub(crate) struct Shared {
+/// One established session, as callers see it.
+struct Session {
+    tx: mpsc::UnboundedSender<Request>,
+    shared: Arc<SessionShared>,
+    task: Mutex<Option<JoinHandle<()>>>,
+    oob: bool,
+    is_unix: bool,
+    version: Option<QemuVersion>,
+    guest_agent: bool,
+    needs_sync: AtomicBool,
+}
+
+impl Session {
+    fn send(&self, req: Request) -> Result<()> {
+        self.tx.send(req).map_err(|_| Error::Interrupted)
+    }
+}
+
+struct Shared {
     name: String,
     config: Config,
-    pub(crate) span: tracing::Span,
+    span: tracing::Span,
     state: watch::Sender<RunState>,
     transitions: broadcast::Sender<Transition>,
     lifecycle: tokio::sync::Mutex<()>,
     session: Mutex<Option<Arc<Session>>>,
+    epoch: AtomicU64,
+    connecting: Mutex<Option<Arc<Cancel>>>,
     server: Mutex<Option<Server>>,
     greeting: Mutex<Option<Greeting>>,
     next_id: AtomicU64,
-    pub(crate) registry: Registry,
+    registry: Arc<Registry>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks halfway through an update.
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Lets `disconnect()` stop a `connect()` or `accept()` in progress.
+#[derive(Default)]
+struct Cancel {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl Cancel {
+    fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            let n = self.notify.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            if self.flag.load(Ordering::SeqCst) {
+                return;
+            }
+            n.await;
+        }
+    }
 }
 
 impl Shared {
@@ -217,15 +343,24 @@ impl Shared {
             required: RunState::Running,
         })
     }
+}
 
-    /// The reader or writer of `session` failed: the client waits in `Disconnecting`.
-    pub(crate) fn session_ended(&self, session: &Arc<Session>) {
-        self.registry.set_ended(true);
-        let current = lock(&self.session);
-        if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, session))
-            && self.state() == RunState::Running
+/// The connection task reports a failed session through a weak reference, so that it
+/// never keeps a dropped client alive.
+struct WeakObserver(Weak<Shared>);
+
+impl Observer for WeakObserver {
+    fn session_failed(&self, epoch: u64) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        // Under the session lock, so `running()` never sees the old state afterwards.
+        let current = lock(&shared.session);
+        if shared.epoch.load(Ordering::SeqCst) == epoch
+            && current.is_some()
+            && shared.state() == RunState::Running
         {
-            self.set_state(RunState::Disconnecting);
+            shared.set_state(RunState::Disconnecting);
         }
     }
 }
@@ -245,28 +380,42 @@ struct ConnectGuard<'a> {
 
 impl Drop for ConnectGuard<'_> {
     fn drop(&mut self) {
+        lock(&self.shared.connecting).take();
         if self.armed {
             lock(&self.shared.server).take();
+            self.shared.registry.set_ended(true);
             self.shared.set_state(RunState::Disconnecting);
             self.shared.set_state(RunState::Idle);
         }
     }
 }
 
-/// Forgets a pending command if its future is dropped before the reply.
+/// Tells the connection task when a caller stops waiting for its reply.
 struct PendingGuard<'a> {
     session: &'a Session,
-    id: &'a str,
+    key: Option<IdKey>,
     armed: bool,
 }
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            tracing::debug!(id = self.id, "command cancelled; its reply will be dropped");
-            self.session.unregister(self.id);
+            tracing::debug!("command cancelled; its reply will be dropped");
+            let _ = self.session.send(match self.key.take() {
+                Some(k) => Request::Cancel(k),
+                None => Request::CancelIdless,
+            });
         }
     }
+}
+
+/// How to reach the transport.
+enum Target {
+    Addr(Address),
+    Stream(Socket),
+    #[cfg(feature = "tls")]
+    Tls(Address, crate::TlsConfig),
+    Accept(Server),
 }
 
 impl Client {
@@ -294,10 +443,12 @@ impl Client {
                     transitions: broadcast::channel(64).0,
                     lifecycle: tokio::sync::Mutex::new(()),
                     session: Mutex::new(None),
+                    epoch: AtomicU64::new(0),
+                    connecting: Mutex::new(None),
                     server: Mutex::new(None),
                     greeting: Mutex::new(None),
                     next_id: AtomicU64::new(0),
-                    registry: Registry::new(config.event_capacity),
+                    registry: Arc::new(Registry::new(config.event_capacity)),
                     name,
                     config,
                 }),
@@ -351,6 +502,13 @@ impl Client {
         lock(&self.shared().greeting).clone()
     }
 
+    /// The connected QEMU's version, from its greeting.
+    pub fn qemu_version(&self) -> Option<QemuVersion> {
+        lock(&self.shared().greeting)
+            .as_ref()
+            .and_then(Greeting::version)
+    }
+
     /// Whether out-of-band execution was negotiated on the current connection.
     pub fn oob_enabled(&self) -> bool {
         lock(&self.shared().session).as_ref().is_some_and(|s| s.oob)
@@ -361,41 +519,36 @@ impl Client {
     /// Connects to a QMP server and establishes the session (greeting, negotiation).
     ///
     /// On failure the client is back in [`RunState::Idle`] and the error is an
-    /// [`Error::Connect`] naming the phase and the root cause. Dropping the future
-    /// cancels the attempt, also leaving the client idle.
+    /// [`Error::Connect`] naming the phase, the address and the root cause. The whole
+    /// attempt is bounded by the [connect timeout](ClientBuilder::connect_timeout);
+    /// dropping the future or calling [`disconnect`](Client::disconnect) cancels it,
+    /// also leaving the client idle.
     pub async fn connect(&self, addr: impl Into<Address>) -> Result<()> {
-        let addr = addr.into();
-        self.open(|| async move {
-            let plain = Plain::connect(&addr).await?;
-            Ok(Transport::Plain(plain))
-        })
-        .await
+        self.open(Target::Addr(addr.into())).await
     }
 
     /// Establishes a session over an already-connected socket, such as one end of a
     /// `socketpair` whose other end QEMU received as `-chardev socket,fd=N`.
     pub async fn connect_stream(&self, socket: impl Into<Socket>) -> Result<()> {
-        let socket = socket.into();
-        self.open(|| async move { Ok(Transport::Plain(socket.into_tokio()?)) })
-            .await
+        self.open(Target::Stream(socket.into())).await
     }
 
     /// Connects over TLS (TCP, or a UNIX socket with a
     /// [server name](crate::TlsConfig::server_name)).
     #[cfg(feature = "tls")]
     pub async fn connect_tls(&self, addr: impl Into<Address>, tls: crate::TlsConfig) -> Result<()> {
-        let addr = addr.into();
-        self.open(|| async move {
-            let plain = Plain::connect(&addr).await?;
-            Ok(Transport::Tls(Box::new(tls.handshake(plain, &addr).await?)))
-        })
-        .await
+        self.open(Target::Tls(addr.into(), tls)).await
     }
 
     /// Binds `addr` and listens for the server to connect to us (QEMU started with
     /// `-qmp unix:PATH` or `-chardev socket,...` without `server=on`). Returns once
     /// listening, with the bound address (the real port when port 0 was given). Then
     /// call [`accept`](Client::accept). The run state is `Connecting` in between.
+    ///
+    /// A UNIX socket file is created with mode `0o600` (see
+    /// [`ClientBuilder::socket_mode`]); an existing socket at the path is replaced only
+    /// when nothing listens on it any more, and the file is removed again only while
+    /// it is still ours.
     pub async fn start_server(&self, addr: impl Into<Address>) -> Result<Address> {
         self.listen_at(
             addr.into(),
@@ -430,10 +583,12 @@ impl Client {
             shared,
             armed: true,
         };
-        let listener = Listener::bind(&addr).map_err(|e| Error::Connect {
-            phase: ConnectPhase::Connection,
-            source: Box::new(e.into()),
-        })?;
+        let listener =
+            Listener::bind(&addr, shared.config.socket_mode).map_err(|e| Error::Connect {
+                phase: ConnectPhase::Connection,
+                address: Some(addr.to_string()),
+                source: Box::new(e.into()),
+            })?;
         let bound = listener.local_address()?;
         tracing::debug!(parent: &shared.span, %bound, "listening");
         *lock(&shared.server) = Some(Server {
@@ -450,23 +605,12 @@ impl Client {
     /// arrives. On failure the client is idle and the listener gone.
     pub async fn accept(&self) -> Result<()> {
         let shared = self.shared();
-        let _lifecycle = self.lifecycle_lock()?;
+        let lifecycle = self.lifecycle_lock()?;
         shared.require(RunState::Connecting)?;
         let Some(server) = lock(&shared.server).take() else {
             return Err(Error::NoServer);
         };
-        self.establish(|| async move {
-            let plain = server.listener.accept().await?;
-            // One connection only: stop listening (and remove a UNIX socket file).
-            drop(server.listener);
-            #[cfg(feature = "tls")]
-            if let Some(tls) = &server.tls {
-                let stream = tls.handshake(plain).await?;
-                return Ok(Transport::Tls(Box::new(stream)));
-            }
-            Ok(Transport::Plain(plain))
-        })
-        .await
+        self.establish(Target::Accept(server), lifecycle).await
     }
 
     /// [`start_server`](Client::start_server) then [`accept`](Client::accept).
@@ -485,151 +629,137 @@ impl Client {
             })
     }
 
-    async fn open<F, Fut>(&self, transport: F) -> Result<()>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Transport>>,
-    {
+    async fn open(&self, target: Target) -> Result<()> {
         let shared = self.shared();
-        let _lifecycle = self.lifecycle_lock()?;
+        let lifecycle = self.lifecycle_lock()?;
         shared.require(RunState::Idle)?;
         *lock(&shared.greeting) = None;
         shared.set_state(RunState::Connecting);
-        self.establish(transport).await
+        self.establish(target, lifecycle).await
     }
 
     /// Transport, then session, within the connect timeout; rolls back on failure.
-    async fn establish<F, Fut>(&self, transport: F) -> Result<()>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Transport>>,
-    {
+    async fn establish(
+        &self,
+        target: Target,
+        _lifecycle: tokio::sync::MutexGuard<'_, ()>,
+    ) -> Result<()> {
         let shared = self.shared();
         let mut guard = ConnectGuard {
             shared,
             armed: true,
         };
-        let deadline = shared.config.connect_timeout.map(|t| Instant::now() + t);
-        let in_time = |phase: ConnectPhase, e: Error| Error::Connect {
+        let cancel = Arc::new(Cancel::default());
+        *lock(&shared.connecting) = Some(cancel.clone());
+        let timeout = shared.config.connect_timeout;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let address = match &target {
+            Target::Addr(a) => Some(a.to_string()),
+            #[cfg(feature = "tls")]
+            Target::Tls(a, _) => Some(a.to_string()),
+            Target::Accept(s) => s.listener.local_address().ok().map(|a| a.to_string()),
+            Target::Stream(_) => None,
+        };
+        let fail = |phase: ConnectPhase, e: Error| Error::Connect {
             phase,
+            address: address.clone(),
             source: Box::new(e),
         };
-        let transport = within(
-            deadline,
-            shared.config.connect_timeout,
-            "the connection",
-            transport(),
-        )
-        .instrument(shared.span.clone())
-        .await
-        .map_err(|e| in_time(ConnectPhase::Connection, e))?;
-        let session = within(
-            deadline,
-            shared.config.connect_timeout,
-            "the greeting and negotiation",
-            self.start_session(transport),
-        )
-        .instrument(shared.span.clone())
-        .await;
-        let session = match session {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(parent: &shared.span, "failed to establish session: {e}");
-                return Err(in_time(ConnectPhase::Session, e));
+        let attempt = async {
+            let stream = within(
+                deadline,
+                timeout,
+                Waiting::Connection,
+                transport(target, deadline),
+            )
+            .await
+            .map_err(|e| fail(ConnectPhase::Connection, e))?;
+            let result = within(
+                deadline,
+                timeout,
+                Waiting::Session,
+                self.start_session(stream),
+            )
+            .await
+            .map_err(|e| fail(ConnectPhase::Session, e));
+            if let Err(e) = &result {
+                tracing::error!("{e}");
             }
+            result
+        }
+        .instrument(shared.span.clone());
+        let result = tokio::select! {
+            r = attempt => r,
+            () = cancel.cancelled() => Err(fail(ConnectPhase::Connection, Error::Cancelled)),
         };
-        *lock(&shared.session) = Some(session);
-        shared.registry.set_ended(false);
-        shared.set_state(RunState::Running);
-        guard.armed = false;
-        Ok(())
+        if result.is_ok() {
+            guard.armed = false;
+        }
+        result
     }
 
-    async fn start_session(&self, transport: Transport) -> Result<Arc<Session>> {
+    /// Greeting, negotiation and sync, then the connection task.
+    async fn start_session(&self, mut stream: Stream) -> Result<()> {
         let shared = self.shared();
         let cfg = &shared.config;
-        let (read, mut write, is_unix) = transport.split();
-        let mut reader = LineReader::new(read, cfg.max_message_size);
-        let mut oob = false;
-        if cfg.await_greeting || cfg.negotiate {
-            // QEMU can send an event (e.g. RESUME) to a client that connected while it
-            // was still starting, before the greeting: deliver it and keep waiting.
-            let greeting = loop {
-                let line = reader.next_line().await?.ok_or(Error::Eof)?;
-                tracing::debug!("<-- {}", line.trim_end());
-                match Greeting::parse(&line) {
-                    Ok(g) => break g,
-                    Err(e) => {
-                        if let Ok(env) = Envelope::parse(&line) {
-                            if env.event.is_some() {
-                                tracing::debug!("event before the greeting, delivered");
-                                let ev = crate::events::Event::from_envelope(&line, &env);
-                                shared.registry.dispatch(&ev);
-                                continue;
-                            }
-                        }
-                        return Err(Error::Greeting(Box::new(match e {
-                            // Say what arrived instead of a greeting.
-                            Error::Protocol(m) => Error::Protocol(format!(
-                                "{m}; received {}",
-                                line.trim_end().chars().take(300).collect::<String>()
-                            )),
-                            e => e,
-                        })));
-                    }
-                }
-            };
-            oob = cfg.negotiate && greeting.has_capability("oob");
-            *lock(&shared.greeting) = Some(greeting);
+        let mut reader = LineReader::new(cfg.max_message_size);
+        reader.sentinel_mode(cfg.sentinel);
+        // Early events (before the greeting) reach the listeners.
+        shared.registry.set_ended(false);
+        let settings = Settings {
+            await_greeting: cfg.await_greeting,
+            negotiate: cfg.negotiate,
+            sync: cfg.sync_on_connect,
+            log_payloads: cfg.log_payloads,
+        };
+        let est = handshake::establish(
+            &mut stream,
+            &mut reader,
+            &settings,
+            &shared.registry,
+            &mut |g| *lock(&shared.greeting) = Some(g.clone()),
+        )
+        .await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let epoch = shared.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        let session_shared = Arc::new(SessionShared {
+            failure: Mutex::new(None),
+        });
+        let is_unix = stream.is_unix();
+        let conn = Connection::new(
+            stream,
+            reader,
+            rx,
+            shared.registry.clone(),
+            session_shared.clone(),
+            Arc::new(WeakObserver(Arc::downgrade(shared))),
+            connection::Options {
+                epoch,
+                guest_agent: cfg.sentinel,
+                log_payloads: cfg.log_payloads,
+                shutdown_timeout: Duration::from_secs(1),
+            },
+        );
+        let session = Arc::new(Session {
+            tx,
+            shared: session_shared,
+            task: Mutex::new(None),
+            oob: est.oob,
+            is_unix,
+            version: est.greeting.as_ref().and_then(Greeting::version),
+            guest_agent: cfg.sentinel,
+            needs_sync: AtomicBool::new(false),
+        });
+        // The session is stored and the state Running before the task can fail, so an
+        // immediate failure is seen (and moves the state to Disconnecting).
+        {
+            let mut slot = lock(&shared.session);
+            *slot = Some(session.clone());
+            shared.set_state(RunState::Running);
         }
-        if cfg.negotiate {
-            // A greeting in place of the reply means the server (re)started the session
-            // (QEMU does so when a previous client's hang-up is processed late: the stale
-            // greeting, then a fresh one after a reset that discarded our request).
-            // Negotiate again, a bounded number of times.
-            let mut restarts = 0;
-            loop {
-                let msg: &[u8] = if oob {
-                    br#"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"#
-                } else {
-                    br#"{"execute":"qmp_capabilities","arguments":{}}"#
-                };
-                tracing::debug!("--> {}", String::from_utf8_lossy(msg));
-                write.write_all(msg).await?;
-                write.flush().await?;
-                let line = reader.next_line().await?.ok_or(Error::Eof)?;
-                tracing::debug!("<-- {}", line.trim_end());
-                let negotiation = |e: Error| Error::Negotiation(Box::new(e));
-                let env = Envelope::parse(&line).map_err(negotiation)?;
-                if env.ret.is_none() && env.error.is_none() && restarts < 3 {
-                    if let Ok(greeting) = Greeting::parse(&line) {
-                        tracing::warn!(
-                            "server greeted again during negotiation; negotiating again"
-                        );
-                        oob = greeting.has_capability("oob");
-                        *lock(&shared.greeting) = Some(greeting);
-                        restarts += 1;
-                        continue;
-                    }
-                }
-                if env.event.is_some() {
-                    return Err(negotiation(Error::Protocol(format!(
-                        "expected the reply to qmp_capabilities, got an event: {}",
-                        line.trim_end()
-                    ))));
-                }
-                let (ret, error) = Reply::locate(&line, &env);
-                let reply = Reply {
-                    text: line.clone(),
-                    ret,
-                    error,
-                };
-                decode_reply::<serde::de::IgnoredAny>("qmp_capabilities", reply, msg)
-                    .map_err(negotiation)?;
-                break;
-            }
-        }
-        Ok(Session::start(shared, reader, write, oob, is_unix))
+        let task = tokio::spawn(connection::Task::new(conn).instrument(shared.span.clone()));
+        *lock(&session.task) = Some(task);
+        Ok(())
     }
 
     // ---------------------------------------------------------------- disconnecting
@@ -641,9 +771,13 @@ impl Client {
     /// Commands still waiting get [`Error::Interrupted`]. Returns the error that brought
     /// the connection down, if it went down by itself (EOF, an I/O error, a protocol
     /// violation), so the real cause is never lost; `Ok(())` after a clean disconnect.
-    /// Calling it again, or concurrently, is harmless.
+    /// A `connect()` or `accept()` in progress is cancelled (it fails with
+    /// [`Error::Cancelled`]). Calling it again, or concurrently, is harmless.
     pub async fn disconnect(&self) -> Result<()> {
         let shared = self.shared();
+        if let Some(c) = lock(&shared.connecting).clone() {
+            c.cancel();
+        }
         let _lifecycle = shared.lifecycle.lock().await;
         match shared.state() {
             RunState::Idle => return Ok(()),
@@ -656,16 +790,24 @@ impl Client {
             }
             RunState::Running | RunState::Disconnecting => {}
         }
-        let was_running = shared.state() == RunState::Running;
-        shared.set_state(RunState::Disconnecting);
-        let session = lock(&shared.session).clone();
+        let session = {
+            let slot = lock(&shared.session);
+            shared.set_state(RunState::Disconnecting);
+            slot.clone()
+        };
         let mut result = Ok(());
         if let Some(session) = session {
-            session
-                .shutdown(was_running, shared.config.flush_timeout)
-                .instrument(shared.span.clone())
-                .await;
-            if let Some(e) = session.take_failure() {
+            let _ = session.send(Request::Close);
+            let task = lock(&session.task).take();
+            if let Some(mut task) = task {
+                let flush = shared.config.flush_timeout + Duration::from_secs(1);
+                if tokio::time::timeout(flush, &mut task).await.is_err() {
+                    tracing::warn!(parent: &shared.span, ?flush, "gave up flushing queued messages");
+                    task.abort();
+                    let _ = task.await;
+                }
+            }
+            if let Some(e) = lock(&session.shared.failure).take() {
                 result = Err(e);
             }
         }
@@ -719,13 +861,13 @@ impl Client {
             .await
     }
 
-    /// Executes a typed command with an explicit timeout (`None`: wait forever).
+    /// Executes a typed command with this timeout instead of the client's default.
     pub async fn execute_timeout<C: Command>(
         &self,
         cmd: C,
-        timeout: Option<Duration>,
+        timeout: Duration,
     ) -> Result<C::Returns> {
-        self.execute_with(&cmd, false, timeout).await
+        self.execute_with(&cmd, false, Some(timeout)).await
     }
 
     /// Executes a command given by name, with optional JSON arguments (an object, or
@@ -756,25 +898,7 @@ impl Client {
     /// or by hand. It must contain `execute` or `exec-oob` (a string); its `id`, if any, is
     /// replaced by one the client assigns. Returns the raw `return` value.
     pub async fn execute_msg(&self, msg: Message) -> Result<Value> {
-        let (name, oob) = match (msg.get("execute"), msg.get("exec-oob")) {
-            (Some(Value::String(n)), None) => (n.clone(), false),
-            (None, Some(Value::String(n))) => (n.clone(), true),
-            (None, None) => {
-                return Err(Error::InvalidMessage(
-                    "requires an 'execute' or 'exec-oob' member".into(),
-                ))
-            }
-            (Some(_), Some(_)) => {
-                return Err(Error::InvalidMessage(
-                    "has both 'execute' and 'exec-oob'".into(),
-                ))
-            }
-            _ => {
-                return Err(Error::InvalidMessage(
-                    "the command name must be a string".into(),
-                ))
-            }
-        };
+        let (name, oob) = command_of(&msg)?;
         let session = self.shared().running()?;
         if oob && !session.oob {
             return Err(Error::OobNotNegotiated(name));
@@ -786,16 +910,68 @@ impl Client {
             command: name.clone(),
             reason: e.to_string(),
         })?;
+        let timeout = self.shared().config.command_timeout;
         let reply = self
             .round_trip(
                 &session,
-                &id,
-                &bytes,
-                self.shared().config.command_timeout,
+                Some(IdKey::Str(id)),
+                bytes.clone(),
+                timeout,
                 &name,
             )
             .await?;
-        decode_reply(&name, reply, &bytes)
+        decode_reply(&name, reply, &|| Sent::from(&bytes[..]))
+    }
+
+    /// Sends a message exactly as given and returns the whole reply, error replies
+    /// included (they are not turned into [`Error::Execute`]).
+    ///
+    /// The reply is routed by the message's own `id` (a string or an integer that
+    /// does not start with `__qmp#`, not in use by another command in flight) or, when it
+    /// has none, as the one command without an id: QMP can route only one reply without
+    /// an id, so a second one while the first is in flight is refused
+    /// ([`InvalidMessage::IdlessBusy`]). If the caller of an id-less command stops
+    /// waiting (timeout, cancellation), its late reply is never delivered to another
+    /// caller: the next id-less command waits until that reply has been drained.
+    ///
+    /// ```no_run
+    /// # async fn f(client: qmp_core::Client) -> qmp_core::Result<()> {
+    /// use qmp_core::Message;
+    /// use serde_json::json;
+    ///
+    /// let msg = Message::try_from(json!({"execute": "query-name"})).unwrap();
+    /// let reply = client.execute_msg_raw(msg).await?;
+    /// assert!(reply.get("id").is_none());
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_msg_raw(&self, msg: Message) -> Result<Message> {
+        let (name, oob) = command_of(&msg)?;
+        let key = match msg.get("id") {
+            None => None,
+            Some(v) => {
+                let key = IdKey::of_value(v).ok_or_else(|| InvalidMessage::BadId(v.to_string()))?;
+                if matches!(&key, IdKey::Str(s) if s.starts_with("__qmp#")) {
+                    return Err(InvalidMessage::ReservedId(v.to_string()).into());
+                }
+                Some(key)
+            }
+        };
+        if oob && key.is_none() {
+            return Err(InvalidMessage::OobWithoutId.into());
+        }
+        let session = self.shared().running()?;
+        if oob && !session.oob {
+            return Err(Error::OobNotNegotiated(name));
+        }
+        let bytes = serde_json::to_vec(&msg.0).map_err(|e| Error::Encode {
+            command: name.clone(),
+            reason: e.to_string(),
+        })?;
+        let timeout = self.shared().config.command_timeout;
+        let reply = self
+            .round_trip(&session, key, bytes, timeout, &name)
+            .await?;
+        Message::from_json(&reply.text)
     }
 
     async fn execute_with<C: Command>(
@@ -804,7 +980,8 @@ impl Client {
         oob: bool,
         timeout: Option<Duration>,
     ) -> Result<C::Returns> {
-        let session = self.shared().running()?;
+        let shared = self.shared();
+        let session = shared.running()?;
         let name = cmd.name();
         if oob {
             if !session.oob {
@@ -815,65 +992,133 @@ impl Client {
             }
         }
         let mut bytes = Vec::with_capacity(64);
-        if !cmd.success_response() {
+        let seq = cmd.success_response().then(|| self.next_seq());
+        let id = seq.map(format_id);
+        encode_command(&mut bytes, cmd, oob, id.as_deref())?;
+        if shared.config.check_availability {
+            if let (Some(avail), Some(v)) = (cmd.availability(), session.version) {
+                avail.check(name, v, argument_names(&bytes).iter().map(String::as_str))?;
+            }
+        }
+        let Some(id) = id else {
             // No reply on success (e.g. guest-shutdown): send without an id.
-            encode_command(&mut bytes, cmd, oob, None)?;
-            tracing::debug!(parent: &self.shared().span, "--> {}", String::from_utf8_lossy(&bytes));
-            session.enqueue(&bytes)?;
+            tracing::debug!(parent: &shared.span, command = name, "--> (no reply expected)");
+            self.prepare(&session, timeout).await?;
+            session.send(Request::Send {
+                bytes,
+                route: Route::None,
+            })?;
             return serde_json::from_str("{}").map_err(|source| Error::Decode {
                 command: name.to_owned(),
                 received: String::new(),
                 source,
             });
-        }
-        let id = self.next_id();
-        encode_command(&mut bytes, cmd, oob, Some(&id))?;
+        };
+        let seq = seq.unwrap_or_default();
         let reply = self
-            .round_trip(&session, &id, &bytes, timeout, name)
+            .round_trip(&session, Some(IdKey::Str(id)), bytes, timeout, name)
             .await?;
-        decode_reply(name, reply, &bytes)
+        // Only for an error: the message again, as it was sent.
+        let sent = || {
+            let mut again = Vec::new();
+            let id = format_id(seq);
+            match encode_command(&mut again, cmd, oob, Some(&id)) {
+                Ok(()) => Sent::from(&again[..]),
+                Err(_) => Sent::default(),
+            }
+        };
+        decode_reply(name, reply, &sent)
     }
 
     fn next_id(&self) -> String {
-        let n = self.shared().next_id.fetch_add(1, Ordering::Relaxed);
-        format!("__qmp#{n:05}")
+        format_id(self.next_seq())
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.shared().next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Before a command: a guest agent whose previous command timed out is
+    /// resynchronised first.
+    async fn prepare(&self, session: &Session, timeout: Option<Duration>) -> Result<()> {
+        if session.guest_agent && session.needs_sync.load(Ordering::SeqCst) {
+            self.sync_session(session, timeout).await?;
+        }
+        Ok(())
     }
 
     async fn round_trip(
         &self,
         session: &Session,
-        id: &str,
-        bytes: &[u8],
+        key: Option<IdKey>,
+        bytes: Vec<u8>,
         timeout: Option<Duration>,
         name: &str,
     ) -> Result<Reply> {
-        let rx = session.register(id)?;
+        self.prepare(session, timeout).await?;
+        let (tx, rx) = oneshot::channel();
+        let route = match &key {
+            Some(k) => Route::Id(k.clone(), tx),
+            None => Route::Idless(tx),
+        };
+        tracing::debug!(parent: &self.shared().span, command = name, id = ?key.as_ref().map(ToString::to_string), "--> execute");
+        session.send(Request::Send { bytes, route })?;
         let mut guard = PendingGuard {
             session,
-            id,
+            key,
             armed: true,
         };
-        tracing::debug!(parent: &self.shared().span, "--> {}", String::from_utf8_lossy(bytes));
-        session.enqueue(bytes)?;
         let reply = match timeout {
+            None => rx.await,
+            Some(t) => match tokio::time::timeout(t, rx).await {
+                Ok(r) => r,
+                Err(_) => {
+                    if session.guest_agent && self.shared().config.resync_after_timeout {
+                        session.needs_sync.store(true, Ordering::SeqCst);
+                    }
+                    return Err(Error::timeout(Waiting::Reply(name.to_owned()), t));
+                }
+            },
+        };
+        guard.armed = false;
+        reply.map_err(|_| Error::Interrupted)?
+    }
+
+    /// Resynchronises with a guest agent now (`guest-sync-delimited`, preceded by the
+    /// `0xFF` byte that resets the agent's parser): replies and data that arrive before
+    /// the agent's answer are stale and discarded. The client does this by itself on
+    /// connect and after a timed-out command when built with
+    /// [`guest_agent`](ClientBuilder::guest_agent).
+    pub async fn sync(&self) -> Result<()> {
+        let session = self.shared().running()?;
+        let timeout = self.shared().config.command_timeout;
+        self.sync_session(&session, timeout).await
+    }
+
+    async fn sync_session(&self, session: &Session, timeout: Option<Duration>) -> Result<()> {
+        let (done, rx) = oneshot::channel();
+        session.send(Request::Sync {
+            id: handshake::sync_id(),
+            done,
+        })?;
+        let r = match timeout {
             None => rx.await,
             Some(t) => tokio::time::timeout(t, rx)
                 .await
-                .map_err(|_| Error::Timeout {
-                    during: format!("the reply to '{name}'"),
-                    after: t,
-                })?,
+                .map_err(|_| Error::timeout(Waiting::Sync, t))?,
         };
-        guard.armed = false;
-        reply.map_err(|_| Error::Interrupted)
+        r.map_err(|_| Error::Interrupted)??;
+        session.needs_sync.store(false, Ordering::SeqCst);
+        Ok(())
     }
 
     // ---------------------------------------------------------------- events, fds
 
-    /// The default listener: every event, for the life of the client (bounded; see the
-    /// [queue policy](crate::events#queue-policy)). Clones share one queue.
+    /// The default listener: every event from the moment it is first asked for, for
+    /// the life of the client (bounded; see the [queue policy](crate::events#queue-policy)).
+    /// Clones share one queue. Ask for it before the commands whose events you want.
     pub fn events(&self) -> EventListener {
-        self.shared().registry.default_listener().clone()
+        self.shared().registry.default_listener()
     }
 
     /// Registers a new listener. It receives every event its configuration accepts from
@@ -903,8 +1148,8 @@ impl Client {
         crate::events::TypedEvents::new(self.listen(ListenerConfig::new()))
     }
 
-    /// Unregisters a listener; returns whether it was registered. The default listener
-    /// cannot be removed (returns false).
+    /// Unregisters a listener and clears its queue; returns whether it was registered.
+    /// The default listener cannot be removed (returns false).
     pub fn remove_listener(&self, listener: &EventListener) -> bool {
         self.shared().registry.remove(listener)
     }
@@ -918,7 +1163,8 @@ impl Client {
             return Err(Error::NotUnixSocket);
         }
         let fd = fd.as_fd().try_clone_to_owned()?;
-        let rx = session.enqueue_fd(fd)?;
+        let (done, rx) = oneshot::channel();
+        session.send(Request::Fd { fd, done })?;
         rx.await.map_err(|_| Error::Interrupted)?
     }
 }
@@ -932,50 +1178,74 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A connected transport before it is split.
-pub(crate) enum Transport {
-    Plain(Plain),
-    #[cfg(feature = "tls")]
-    Tls(Box<crate::tls::TlsStream>),
+/// The client's own ids: `__qmp#` and a counter of at least five digits, as QEMU's
+/// Python client makes them.
+fn format_id(n: u64) -> String {
+    format!("__qmp#{n:05}")
 }
 
-impl Transport {
-    fn split(self) -> (ReadHalf, WriteHalf, bool) {
-        match self {
-            Transport::Plain(p) => {
-                let unix = p.is_unix();
-                let (r, w) = p.split();
-                (r, w, unix)
-            }
-            #[cfg(feature = "tls")]
-            Transport::Tls(t) => {
-                let (r, w) = tokio::io::split(*t);
-                (ReadHalf::Tls(r), WriteHalf::Tls(w), false)
-            }
+/// The transport for a target, up to a connected stream.
+async fn transport(target: Target, deadline: Option<Instant>) -> Result<Stream> {
+    Ok(match target {
+        Target::Addr(addr) => Stream::Plain(Plain::connect(&addr, deadline).await?),
+        Target::Stream(s) => Stream::Plain(s.into_tokio()?),
+        #[cfg(feature = "tls")]
+        Target::Tls(addr, tls) => {
+            let plain = Plain::connect(&addr, deadline).await?;
+            Stream::Tls(Box::new(tls.handshake(plain, &addr).await?))
         }
-    }
+        Target::Accept(server) => {
+            let plain = server.listener.accept().await?;
+            // One connection only: stop listening (and remove a UNIX socket file).
+            drop(server.listener);
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &server.tls {
+                return Ok(Stream::Tls(Box::new(tls.handshake(plain).await?)));
+            }
+            Stream::Plain(plain)
+        }
+    })
 }
 
 async fn within<T>(
     deadline: Option<Instant>,
     timeout: Option<Duration>,
-    what: &str,
+    what: Waiting,
     fut: impl Future<Output = Result<T>>,
 ) -> Result<T> {
     match (deadline, timeout) {
-        (Some(d), Some(t)) => tokio::time::timeout_at(d, fut).await.unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                during: what.to_owned(),
-                after: t,
-            })
-        }),
+        (Some(d), Some(t)) => tokio::time::timeout_at(d, fut)
+            .await
+            .unwrap_or_else(|_| Err(Error::timeout(what, t))),
         _ => fut.await,
     }
 }
 
+/// The command name of an untyped message, and whether it is out-of-band.
+fn command_of(msg: &Message) -> Result<(String, bool)> {
+    let r = match (msg.get("execute"), msg.get("exec-oob")) {
+        (Some(Value::String(n)), None) => (n.clone(), false),
+        (None, Some(Value::String(n))) => (n.clone(), true),
+        (None, None) => return Err(InvalidMessage::NoCommand.into()),
+        (Some(_), Some(_)) => return Err(InvalidMessage::BothExecuteAndExecOob.into()),
+        _ => return Err(InvalidMessage::NameNotAString.into()),
+    };
+    if let Some(a) = msg.get("arguments") {
+        if !a.is_object() {
+            return Err(InvalidMessage::ArgumentsNotAnObject.into());
+        }
+    }
+    Ok(r)
+}
+
 /// Turns a routed reply into the command's result.
-fn decode_reply<T: DeserializeOwned>(name: &str, reply: Reply, sent: &[u8]) -> Result<T> {
-    let sent_text = || String::from_utf8_lossy(sent).into_owned();
+/// `sent` rebuilds the message as sent, only for an error (so that the hot path does not
+/// keep a copy).
+pub(crate) fn decode_reply<T: DeserializeOwned>(
+    name: &str,
+    reply: Reply,
+    sent: &dyn Fn() -> Sent,
+) -> Result<T> {
     if let Some(er) = reply.error.clone() {
         let body: Option<(String, String)> = match serde_json::from_str::<Value>(&reply.text[er]) {
             Ok(Value::Object(o)) => match (o.get("class"), o.get("desc")) {
@@ -986,16 +1256,17 @@ fn decode_reply<T: DeserializeOwned>(name: &str, reply: Reply, sent: &[u8]) -> R
         };
         return match body {
             Some((class, desc)) => Err(ExecuteError {
+                command: name.to_owned(),
                 class: class.as_str().into(),
                 desc,
-                sent: sent_text(),
+                sent: sent(),
                 received: reply.text,
             }
             .into()),
             None => Err(Error::BadReply {
                 reason: BadReplyReason::MalformedError,
                 received: reply.text,
-                sent: sent_text(),
+                sent: sent(),
             }),
         };
     }
@@ -1008,7 +1279,7 @@ fn decode_reply<T: DeserializeOwned>(name: &str, reply: Reply, sent: &[u8]) -> R
         None => Err(Error::BadReply {
             reason: BadReplyReason::MissingReturnOrError,
             received: reply.text,
-            sent: sent_text(),
+            sent: sent(),
         }),
     }
 }

@@ -1,7 +1,7 @@
 //! The client's error type.
 
 use crate::RunState;
-use qmp_types::ErrorClass;
+use qmp_types::{ErrorClass, Unavailable};
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -14,7 +14,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum ConnectPhase {
     /// The transport: resolving, connecting, binding, accepting, the TLS handshake.
     Connection,
-    /// The session: the greeting and capability negotiation.
+    /// The session: the greeting, capability negotiation, or the guest agent's sync.
     Session,
 }
 
@@ -27,23 +27,191 @@ impl fmt::Display for ConnectPhase {
     }
 }
 
+/// What was being waited for when an [`Error::Timeout`] expired.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Waiting {
+    /// The transport connection (or an incoming connection, after `start_server`).
+    Connection,
+    /// The greeting, capability negotiation or the guest agent's first sync.
+    Session,
+    /// The reply to this command.
+    Reply(String),
+    /// The guest agent's answer to `guest-sync-delimited`.
+    Sync,
+    /// An event with this name.
+    Event(String),
+}
+
+impl fmt::Display for Waiting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Waiting::Connection => f.write_str("the connection"),
+            Waiting::Session => f.write_str("the greeting and negotiation"),
+            Waiting::Reply(c) => write!(f, "the reply to '{c}'"),
+            Waiting::Sync => f.write_str("the guest agent to answer guest-sync-delimited"),
+            Waiting::Event(e) => write!(f, "event {e}"),
+        }
+    }
+}
+
+/// How a received message broke the protocol; see [`Error::Protocol`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolViolation {
+    /// The first message is not a greeting: what is wrong with it, and the message.
+    BadGreeting {
+        /// What is wrong (`greeting requires a 'QMP' member`, ...).
+        reason: String,
+        /// The message received instead (at most 300 characters of it).
+        received: String,
+    },
+    /// An event arrived where the reply to `qmp_capabilities` was expected.
+    EventDuringNegotiation(String),
+    /// The server greeted again during negotiation more times than is plausible.
+    RepeatedGreeting,
+    /// The message given to [`Event::parse`](crate::RawEvent::parse) has no `event` member.
+    NotAnEvent,
+}
+
+impl fmt::Display for ProtocolViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolViolation::BadGreeting { reason, received } if received.is_empty() => {
+                f.write_str(reason)
+            }
+            ProtocolViolation::BadGreeting { reason, received } => {
+                write!(f, "{reason}; received {received}")
+            }
+            ProtocolViolation::EventDuringNegotiation(line) => write!(
+                f,
+                "expected the reply to qmp_capabilities, got an event: {line}"
+            ),
+            ProtocolViolation::RepeatedGreeting => {
+                f.write_str("the server kept greeting again instead of answering qmp_capabilities")
+            }
+            ProtocolViolation::NotAnEvent => f.write_str("an event requires an 'event' member"),
+        }
+    }
+}
+
+/// Why a message handed to the client cannot be sent; see [`Error::InvalidMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidMessage {
+    /// Neither `execute` nor `exec-oob`.
+    NoCommand,
+    /// Both `execute` and `exec-oob`.
+    BothExecuteAndExecOob,
+    /// The command name is not a string.
+    NameNotAString,
+    /// `arguments` is not an object.
+    ArgumentsNotAnObject,
+    /// The caller's `id` is neither a string nor an integer.
+    BadId(String),
+    /// The caller's `id` starts with `__qmp#`, which the client uses for its own ids.
+    ReservedId(String),
+    /// Another command in flight already uses this id.
+    IdInUse(String),
+    /// An id-less command is already in flight (QMP can route only one reply without
+    /// an id).
+    IdlessBusy,
+    /// `exec-oob` without an `id`: QEMU requires one for out-of-band commands.
+    OobWithoutId,
+}
+
+impl fmt::Display for InvalidMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidMessage::NoCommand => f.write_str("requires an 'execute' or 'exec-oob' member"),
+            InvalidMessage::BothExecuteAndExecOob => f.write_str("has both 'execute' and 'exec-oob'"),
+            InvalidMessage::NameNotAString => f.write_str("the command name must be a string"),
+            InvalidMessage::ArgumentsNotAnObject => f.write_str("'arguments' must be a JSON object"),
+            InvalidMessage::BadId(id) => {
+                write!(f, "the id must be a string or an integer, not {id}")
+            }
+            InvalidMessage::ReservedId(id) => write!(
+                f,
+                "the id {id} starts with '__qmp#', which is reserved for the client's own ids"
+            ),
+            InvalidMessage::IdInUse(id) => {
+                write!(f, "the id {id} is in use by another command in flight")
+            }
+            InvalidMessage::IdlessBusy => f.write_str(
+                "another command without an id is in flight; only one reply without an id can be routed at a time",
+            ),
+            InvalidMessage::OobWithoutId => {
+                f.write_str("an out-of-band command ('exec-oob') requires an 'id'")
+            }
+        }
+    }
+}
+
+/// The text of a message as sent. `Debug` and `Display` do not show it (it may hold a
+/// password or secret data); [`Sent::as_str`] does.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Sent(pub(crate) String);
+
+impl Sent {
+    /// The whole message as sent (id included).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The message as a JSON value.
+    pub fn to_json(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+
+    /// The command's name, when the message has one.
+    pub fn command(&self) -> Option<String> {
+        let v = self.to_json();
+        v.get("execute")
+            .or_else(|| v.get("exec-oob"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// Whether the message contains `needle` (for tests and diagnostics).
+    pub fn contains(&self, needle: &str) -> bool {
+        self.0.contains(needle)
+    }
+}
+
+impl fmt::Debug for Sent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sent(<{} bytes, not shown>)", self.0.len())
+    }
+}
+
+impl From<&[u8]> for Sent {
+    fn from(b: &[u8]) -> Self {
+        Sent(String::from_utf8_lossy(b).into_owned())
+    }
+}
+
 /// Everything that can go wrong, in the taxonomy of QEMU's Python client.
 ///
-/// Per-call errors ([`Error::Execute`], [`Error::BadReply`], [`Error::Decode`],
-/// [`Error::Timeout`] of a command) leave the connection running. Session-fatal ones
-/// (EOF, I/O errors, protocol violations such as [`Error::Deserialize`] or
+/// Per-call errors ([`Error::Execute`], [`Error::BadReply`], [`Error::Decode`], a
+/// [`Error::Timeout`] of a command, ...) leave the connection running. Session-fatal
+/// ones (EOF, I/O errors, protocol violations such as [`Error::Deserialize`] or
 /// [`Error::ServerParse`]) end it: every waiting command gets [`Error::Interrupted`] and
 /// [`Client::disconnect`](crate::Client::disconnect) returns the cause.
+/// [`Error::is_fatal`] tells which is which.
+///
+/// `Debug` never shows what was sent (it may hold a password): see [`Sent`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `connect`, `accept` or `start_server` failed; `source` is the root cause
     /// (an I/O error, [`Error::Greeting`], [`Error::Negotiation`], [`Error::Eof`], a
     /// timeout, ...). The client is back in [`RunState::Idle`].
-    #[error("{phase}: {source}")]
+    #[error("{phase}{}: {source}", address.as_ref().map(|a| format!(" with {a}")).unwrap_or_default())]
     Connect {
         /// Transport or session.
         phase: ConnectPhase,
+        /// The address, when there was one (not for an already-connected socket).
+        address: Option<String>,
         /// The root cause.
         #[source]
         source: Box<Error>,
@@ -66,6 +234,10 @@ pub enum Error {
     #[error("disconnected before the reply arrived")]
     Interrupted,
 
+    /// `disconnect()` was called while `connect()` or `accept()` was in progress.
+    #[error("cancelled by disconnect()")]
+    Cancelled,
+
     /// The server sent an error without an `id` while no id-less command was pending:
     /// by the QMP specification, a failure to parse input. Session-fatal.
     #[error("server sent an error reply without an id (a parse failure on its side): {message}")]
@@ -75,14 +247,14 @@ pub enum Error {
     },
 
     /// A reply routed by its id was neither a `return` nor a well-formed `error`.
-    #[error("bad reply: {reason}; received {received}")]
+    #[error("bad reply: {reason}; received {}", truncate(received))]
     BadReply {
         /// What is wrong with it.
         reason: BadReplyReason,
         /// The reply as received.
         received: String,
         /// The command as sent.
-        sent: String,
+        sent: Sent,
     },
 
     /// The `return` value did not decode into the command's `Returns` type.
@@ -118,9 +290,14 @@ pub enum Error {
         reason: String,
     },
 
-    /// A message handed to `execute_msg` is not a command.
+    /// A message handed to the client cannot be sent as it is.
     #[error("invalid message: {0}")]
-    InvalidMessage(String),
+    InvalidMessage(InvalidMessage),
+
+    /// The connected QEMU does not have the command, or an argument given: found out
+    /// before sending (from its version or its `query-qmp-schema`).
+    #[error(transparent)]
+    Unavailable(Box<Unavailable>),
 
     /// The operation is not possible in the client's current state.
     #[error("{}", state_message(*.state))]
@@ -148,7 +325,7 @@ pub enum Error {
     /// A received line is not valid JSON (or not valid UTF-8). Session-fatal.
     #[error("cannot deserialize QMP message ({source}): {}", truncate(raw))]
     Deserialize {
-        /// The offending line (lossily decoded if it was not UTF-8).
+        /// The offending line, verbatim (lossily decoded if it was not UTF-8).
         raw: String,
         /// What the JSON parser reported.
         #[source]
@@ -164,7 +341,7 @@ pub enum Error {
 
     /// A message violates the protocol in another way (e.g. a malformed greeting).
     #[error("{0}")]
-    Protocol(String),
+    Protocol(ProtocolViolation),
 
     /// A received message is longer than the configured limit. Session-fatal.
     #[error("QMP message longer than the limit of {limit} bytes")]
@@ -181,7 +358,7 @@ pub enum Error {
     #[error("timed out after {after:?} waiting for {during}")]
     Timeout {
         /// What was being waited for.
-        during: String,
+        during: Waiting,
         /// The timeout that expired.
         after: Duration,
     },
@@ -216,6 +393,51 @@ impl Error {
         }
     }
 
+    /// Whether the session is over: the connection failed or never came up, and the
+    /// client must `disconnect()` (or connect again). `false` for errors that concern
+    /// one call only (an error reply, a bad or undecodable reply, a command timeout,
+    /// an invalid message, a command this QEMU lacks): the client stays usable.
+    ///
+    /// ```
+    /// use qmp_core::Error;
+    ///
+    /// assert!(Error::Eof.is_fatal());
+    /// assert!(Error::Interrupted.is_fatal());
+    /// assert!(!Error::NotUnixSocket.is_fatal());
+    /// ```
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Error::Connect { .. }
+            | Error::Greeting(_)
+            | Error::Negotiation(_)
+            | Error::Interrupted
+            | Error::Cancelled
+            | Error::ServerParse { .. }
+            | Error::Deserialize { .. }
+            | Error::NotAnObject { .. }
+            | Error::Protocol(_)
+            | Error::MessageTooLarge { .. }
+            | Error::Eof
+            | Error::Io(_)
+            | Error::Tls(_) => true,
+            Error::Timeout { during, .. } => {
+                matches!(during, Waiting::Connection | Waiting::Session)
+            }
+            Error::Execute(_)
+            | Error::BadReply { .. }
+            | Error::Decode { .. }
+            | Error::EventDecode { .. }
+            | Error::Encode { .. }
+            | Error::InvalidMessage(_)
+            | Error::Unavailable(_)
+            | Error::State { .. }
+            | Error::NoServer
+            | Error::OobNotNegotiated(_)
+            | Error::OobNotAllowed(_)
+            | Error::NotUnixSocket => false,
+        }
+    }
+
     /// Whether this says the peer went away: [`Error::Eof`], or a connection reset or
     /// broken pipe (QEMU exiting with unread input on its socket resets it).
     pub fn is_peer_closed(&self) -> bool {
@@ -231,6 +453,11 @@ impl Error {
         }
     }
 
+    /// Whether this is a timeout (of a command, the connection or the session).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.root_cause(), Error::Timeout { .. })
+    }
+
     /// The innermost cause: unwraps [`Error::Connect`], [`Error::Greeting`] and
     /// [`Error::Negotiation`].
     pub fn root_cause(&self) -> &Error {
@@ -239,6 +466,28 @@ impl Error {
             Error::Greeting(e) | Error::Negotiation(e) => e.root_cause(),
             e => e,
         }
+    }
+
+    pub(crate) fn timeout(during: Waiting, after: Duration) -> Error {
+        Error::Timeout { during, after }
+    }
+}
+
+impl From<InvalidMessage> for Error {
+    fn from(e: InvalidMessage) -> Self {
+        Error::InvalidMessage(e)
+    }
+}
+
+impl From<ProtocolViolation> for Error {
+    fn from(e: ProtocolViolation) -> Self {
+        Error::Protocol(e)
+    }
+}
+
+impl From<Unavailable> for Error {
+    fn from(e: Unavailable) -> Self {
+        Error::Unavailable(Box::new(e))
     }
 }
 
@@ -262,6 +511,9 @@ impl fmt::Display for BadReplyReason {
 
 /// The server answered a command with `{"error": {"class": ..., "desc": ...}}`.
 ///
+/// `Debug` shows the command's name but not the message sent, which may hold a
+/// password; use [`Sent::as_str`] on [`ExecuteError::sent`] to see it.
+///
 /// ```no_run
 /// # async fn f(client: qmp_core::Client) {
 /// use qmp_core::{Error, ErrorClass, RawCommand};
@@ -269,20 +521,22 @@ impl fmt::Display for BadReplyReason {
 /// match client.execute(RawCommand::new("device_del").arg("id", "nope")).await {
 ///     Err(Error::Execute(e)) => {
 ///         assert_eq!(e.class, ErrorClass::DeviceNotFound);
-///         eprintln!("{} (sent {})", e.desc, e.sent);
+///         eprintln!("{} failed: {}", e.command, e.desc);
 ///     }
 ///     other => panic!("{other:?}"),
 /// }
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExecuteError {
+    /// The command's wire name.
+    pub command: String,
     /// The error class.
     pub class: ErrorClass,
     /// The human-readable description.
     pub desc: String,
     /// The message as sent, id included.
-    pub sent: String,
+    pub sent: Sent,
     /// The reply as received.
     pub received: String,
 }
@@ -295,7 +549,19 @@ impl ExecuteError {
 
     /// The command as a JSON value.
     pub fn sent_json(&self) -> Value {
-        serde_json::from_str(&self.sent).unwrap_or(Value::Null)
+        self.sent.to_json()
+    }
+}
+
+impl fmt::Debug for ExecuteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecuteError")
+            .field("command", &self.command)
+            .field("class", &self.class)
+            .field("desc", &self.desc)
+            .field("sent", &self.sent)
+            .field("received", &self.received)
+            .finish()
     }
 }
 
@@ -325,7 +591,7 @@ fn state_message(state: RunState) -> &'static str {
 }
 
 /// Long messages (a 10 MiB line) are cut in `Display`; the full text stays in the field.
-fn truncate(s: &str) -> String {
+pub(crate) fn truncate(s: &str) -> String {
     const MAX: usize = 512;
     if s.len() <= MAX {
         return s.to_owned();
@@ -345,25 +611,60 @@ mod tests {
     fn messages() {
         let e = Error::Connect {
             phase: ConnectPhase::Session,
+            address: Some("/run/vm.sock".into()),
             source: Box::new(Error::Greeting(Box::new(Error::Protocol(
-                "'QMP' member is missing".into(),
+                ProtocolViolation::BadGreeting {
+                    reason: "greeting requires a 'QMP' member".into(),
+                    received: String::new(),
+                },
             )))),
         };
         assert_eq!(
             e.to_string(),
-            "failed to establish session: did not understand greeting: 'QMP' member is missing"
+            "failed to establish session with /run/vm.sock: did not understand greeting: greeting requires a 'QMP' member"
         );
         assert!(matches!(e.root_cause(), Error::Protocol(_)));
+        assert!(e.is_fatal());
         let s = Error::State {
             state: RunState::Idle,
             required: RunState::Running,
         };
         assert_eq!(s.to_string(), "client is disconnected and idle");
+        assert!(!s.is_fatal());
         assert!(truncate(&"x".repeat(2000)).ends_with("(2000 bytes in all)"));
         assert!(
             std::mem::size_of::<Error>() <= 64,
             "{}",
             std::mem::size_of::<Error>()
         );
+        let t = Error::timeout(Waiting::Reply("x".into()), Duration::from_secs(1));
+        assert!(!t.is_fatal() && t.is_timeout());
+        assert!(Error::timeout(Waiting::Session, Duration::from_secs(1)).is_fatal());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let sent =
+            br#"{"execute":"set_password","arguments":{"protocol":"vnc","password":"hunter2"}}"#;
+        let e: Error = ExecuteError {
+            command: "set_password".into(),
+            class: ErrorClass::GenericError,
+            desc: "Could not set password".into(),
+            sent: Sent::from(&sent[..]),
+            received: r#"{"error": {"class": "GenericError", "desc": "Could not set password"}}"#
+                .into(),
+        }
+        .into();
+        let dbg = format!("{e:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains("set_password"), "{dbg}");
+        assert!(!e.to_string().contains("hunter2"));
+        assert!(e.as_execute().unwrap().sent.contains("hunter2"));
+        let b = Error::BadReply {
+            reason: BadReplyReason::MalformedError,
+            received: "{}".into(),
+            sent: Sent::from(&sent[..]),
+        };
+        assert!(!format!("{b:?} {b}").contains("hunter2"));
     }
 }

@@ -1,8 +1,8 @@
 //! QMP messages: the untyped [`Message`], the [`Greeting`], and the classification of
 //! received lines.
 
-use crate::error::{Error, Result};
-use qmp_types::Command;
+use crate::error::{Error, ProtocolViolation, Result};
+use qmp_types::{Command, QemuVersion};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -129,40 +129,34 @@ impl Greeting {
     /// ([`Error::Deserialize`], [`Error::NotAnObject`] or [`Error::Protocol`]).
     pub fn parse(text: &str) -> Result<Greeting> {
         let msg = Message::from_json(text)?;
+        let bad = |reason: &str| {
+            Error::Protocol(ProtocolViolation::BadGreeting {
+                reason: reason.to_owned(),
+                received: text.trim_end().chars().take(300).collect(),
+            })
+        };
         let qmp = match msg.get("QMP") {
             Some(Value::Object(q)) => q,
-            Some(_) => return Err(Error::Protocol("member 'QMP' must be a JSON object".into())),
-            None => return Err(Error::Protocol("greeting requires a 'QMP' member".into())),
+            Some(_) => return Err(bad("member 'QMP' must be a JSON object")),
+            None => return Err(bad("greeting requires a 'QMP' member")),
         };
         let version = match qmp.get("version") {
             Some(v @ Value::Object(_)) => v.clone(),
-            Some(_) => {
-                return Err(Error::Protocol(
-                    "member 'QMP.version' must be a JSON object".into(),
-                ))
-            }
-            None => return Err(Error::Protocol("greeting requires 'QMP.version'".into())),
+            Some(_) => return Err(bad("member 'QMP.version' must be a JSON object")),
+            None => return Err(bad("greeting requires 'QMP.version'")),
         };
         let capabilities = match qmp.get("capabilities") {
             Some(Value::Array(caps)) => caps
                 .iter()
                 .map(|c| match c {
                     Value::String(s) => Ok(s.clone()),
-                    other => Err(Error::Protocol(format!(
+                    other => Err(bad(&format!(
                         "'QMP.capabilities' must hold strings, found {other}"
                     ))),
                 })
                 .collect::<Result<Vec<_>>>()?,
-            Some(_) => {
-                return Err(Error::Protocol(
-                    "member 'QMP.capabilities' must be a JSON array".into(),
-                ))
-            }
-            None => {
-                return Err(Error::Protocol(
-                    "greeting requires 'QMP.capabilities'".into(),
-                ))
-            }
+            Some(_) => return Err(bad("member 'QMP.capabilities' must be a JSON array")),
+            None => return Err(bad("greeting requires 'QMP.capabilities'")),
         };
         Ok(Greeting {
             version,
@@ -178,6 +172,16 @@ impl Greeting {
             q.get("major")?.as_u64()?,
             q.get("minor")?.as_u64()?,
             q.get("micro")?.as_u64()?,
+        ))
+    }
+
+    /// The QEMU version as a [`QemuVersion`], if present and in range.
+    pub fn version(&self) -> Option<QemuVersion> {
+        let (a, b, c) = self.qemu_version()?;
+        Some(QemuVersion::new(
+            u16::try_from(a).ok()?,
+            u16::try_from(b).ok()?,
+            u16::try_from(c).ok()?,
         ))
     }
 
@@ -213,10 +217,10 @@ impl<'a> Envelope<'a> {
         match serde_json::from_str::<Envelope<'a>>(text) {
             Ok(env) if env.is_object => Ok(env),
             Ok(_) => Err(Error::NotAnObject {
-                value: text.trim_end().to_owned(),
+                value: text.to_owned(),
             }),
             Err(source) => Err(Error::Deserialize {
-                raw: text.trim_end().to_owned(),
+                raw: text.to_owned(),
                 source,
             }),
         }
@@ -326,9 +330,104 @@ impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
     }
 }
 
+/// The `id` of a received reply, as the routing sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum IdKey {
+    /// A string id.
+    Str(String),
+    /// A number id, as JSON text.
+    Num(String),
+}
+
+impl IdKey {
+    /// The key of an id value as sent by a caller: a string or an integer.
+    pub(crate) fn of_value(v: &Value) -> Option<IdKey> {
+        match v {
+            Value::String(s) => Some(IdKey::Str(s.clone())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(IdKey::Num(n.to_string())),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for IdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdKey::Str(s) => write!(f, "'{s}'"),
+            IdKey::Num(n) => f.write_str(n),
+        }
+    }
+}
+
+/// The `id` member of a received message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IdField {
+    /// No `id` member.
+    Absent,
+    /// `"id": null`.
+    Null,
+    /// A string or number id.
+    Key(IdKey),
+    /// An id that no command can have (a boolean, array or object): dropped.
+    Unroutable,
+}
+
+impl IdField {
+    fn of(raw: Option<&RawValue>) -> IdField {
+        let Some(raw) = raw else {
+            return IdField::Absent;
+        };
+        let text = raw.get();
+        // The common case, a string without escapes, without building a Value.
+        if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            if !inner.contains('\\') {
+                return IdField::Key(IdKey::Str(inner.to_owned()));
+            }
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Null) => IdField::Null,
+            Ok(v) => IdKey::of_value(&v).map_or(IdField::Unroutable, IdField::Key),
+            Err(_) => IdField::Unroutable,
+        }
+    }
+}
+
+/// What a received line is: the one place that classifies incoming messages.
+pub(crate) enum Incoming<'a> {
+    /// It has `event` (even if it also has `id` or `return`, as QEMU's client decides).
+    Event(Envelope<'a>),
+    /// Anything else is a reply, routed by its `id`.
+    Reply(IdField, Envelope<'a>),
+}
+
+impl<'a> Incoming<'a> {
+    /// Classifies a line; a line that is not a JSON object is an error.
+    pub(crate) fn classify(line: &'a str) -> Result<Incoming<'a>> {
+        let env = Envelope::parse(line)?;
+        if env.event.is_some() {
+            return Ok(Incoming::Event(env));
+        }
+        Ok(Incoming::Reply(IdField::of(env.id), env))
+    }
+}
+
 /// Decodes a JSON string value without allocating when it has no escapes.
 pub(crate) fn json_str(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
     serde_json::from_str::<std::borrow::Cow<'_, str>>(raw.get()).ok()
+}
+
+/// The keys of the `arguments` member of an encoded command (empty when it has none).
+pub(crate) fn argument_names(bytes: &[u8]) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Cmd {
+        #[serde(default)]
+        arguments: Option<Map<String, Value>>,
+    }
+    serde_json::from_slice::<Cmd>(bytes)
+        .ok()
+        .and_then(|c| c.arguments)
+        .map(|a| a.into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default()
 }
 
 /// Serializes `{"execute"|"exec-oob": NAME, "arguments": ARGS, "id": ID}` into `out`.
@@ -419,6 +518,38 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn ids() {
+        let id = |t: &str| match Incoming::classify(t).unwrap() {
+            Incoming::Reply(f, _) => f,
+            Incoming::Event(_) => panic!("{t}"),
+        };
+        assert_eq!(id(r#"{"return": 1}"#), IdField::Absent);
+        assert_eq!(id(r#"{"return": 1, "id": null}"#), IdField::Null);
+        assert_eq!(
+            id(r#"{"return": 1, "id": "__qmp#00001"}"#),
+            IdField::Key(IdKey::Str("__qmp#00001".into()))
+        );
+        assert_eq!(
+            id(r#"{"return": 1, "id": "a\u0062\"c"}"#),
+            IdField::Key(IdKey::Str("ab\"c".into()))
+        );
+        assert_eq!(
+            id(r#"{"return": 1, "id": 17}"#),
+            IdField::Key(IdKey::Num("17".into()))
+        );
+        for odd in ["1.5", "true", "[1]", "{}"] {
+            assert_eq!(
+                id(&format!(r#"{{"return": 1, "id": {odd}}}"#)),
+                IdField::Unroutable
+            );
+        }
+        assert!(matches!(
+            Incoming::classify(r#"{"event": "X", "id": "y", "return": 1}"#),
+            Ok(Incoming::Event(_))
+        ));
     }
 
     #[test]

@@ -55,10 +55,18 @@ impl TlsConfig {
     }
 
     pub(crate) async fn handshake(&self, plain: Plain, addr: &Address) -> Result<TlsStream> {
+        self.handshake_named(plain, Some(addr)).await
+    }
+
+    pub(crate) async fn handshake_named(
+        &self,
+        plain: Plain,
+        addr: Option<&Address>,
+    ) -> Result<TlsStream> {
         let name = match (&self.server_name, addr) {
             (Some(n), _) => n.clone(),
-            (None, Address::Tcp { host, .. }) => host.clone(),
-            (None, Address::Unix(_)) => {
+            (None, Some(Address::Tcp { host, .. })) => host.clone(),
+            (None, _) => {
                 return Err(Error::Tls(
                     "a server name is required for TLS over a UNIX socket".into(),
                 ))

@@ -330,7 +330,7 @@ async fn cancelled_commands_leave_the_client_usable() {
         let r = client
             .execute_timeout(
                 RawCommand::new("query-qmp-schema"),
-                Some(Duration::from_micros(1)),
+                Duration::from_micros(1),
             )
             .await;
         assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
@@ -469,6 +469,7 @@ async fn connect_failures_leave_the_client_idle() {
         Error::Connect {
             phase: ConnectPhase::Connection,
             source,
+            ..
         } => {
             assert!(matches!(**source, Error::Io(_)), "{source:?}")
         }
@@ -509,6 +510,7 @@ async fn connect_failures_leave_the_client_idle() {
         Error::Connect {
             phase: ConnectPhase::Session,
             source,
+            ..
         } => {
             assert!(matches!(**source, Error::Timeout { .. }), "{source:?}")
         }

@@ -63,7 +63,7 @@ async fn waiting_for_a_greeting_from_the_agent_times_out() {
         .build();
     let err = client.connect(&sock).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Connect { phase: ConnectPhase::Session, source }
+        matches!(&err, Error::Connect { phase: ConnectPhase::Session, source, .. }
             if matches!(**source, Error::Timeout { .. })),
         "{err:?}"
     );

@@ -45,6 +45,13 @@ pub trait Command {
     fn success_response(&self) -> bool {
         true
     }
+
+    /// When the command and its arguments exist across QEMU releases, for a client to
+    /// refuse before sending what the connected QEMU cannot have. `None` (the default)
+    /// means unknown: nothing is checked.
+    fn availability(&self) -> Option<&'static crate::CommandAvailability> {
+        None
+    }
 }
 
 /// A command known only by name, with JSON arguments; its result is the raw `return`
@@ -134,6 +141,10 @@ impl<C: Command + ?Sized> Command for &C {
 
     fn success_response(&self) -> bool {
         (**self).success_response()
+    }
+
+    fn availability(&self) -> Option<&'static crate::CommandAvailability> {
+        (**self).availability()
     }
 }
 

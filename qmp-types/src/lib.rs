@@ -6,6 +6,8 @@
 //! * [`Command`]: a QMP command, typed (generated from QEMU's schema) or untyped
 //!   ([`RawCommand`]). The client has a single execute path for both.
 //! * [`Event`]: the data of one QMP event, with its wire name.
+//! * [`QemuVersion`] and [`Availability`]: when a schema item exists, for checks
+//!   against the connected QEMU before sending ([`Unavailable`]).
 //! * QAPI helper types: [`Empty`] (the empty object, `q_empty`), [`Null`], [`Timestamp`],
 //!   and [`ErrorClass`], the forward-compatible error classes of QMP error replies.
 //!
@@ -46,11 +48,15 @@ mod event;
 mod macros;
 pub mod qapi;
 mod scalar;
+mod version;
 
 pub use command::{Command, RawCommand};
 pub use error_class::ErrorClass;
 pub use event::Event;
 pub use scalar::{Empty, Null, Timestamp};
+pub use version::{
+    Availability, BadVersion, CommandAvailability, Missing, Presence, QemuVersion, Unavailable,
+};
 
 /// Re-exported so that generated code and users name one `serde` and `serde_json`.
 pub use serde;

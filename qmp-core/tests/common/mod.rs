@@ -239,7 +239,7 @@ pub struct FakeConn {
     reader: BufReader<tokio::net::unix::OwnedReadHalf>,
     writer: tokio::net::unix::OwnedWriteHalf,
     /// Bytes received after the last complete message.
-    pending: String,
+    pending: Vec<u8>,
 }
 
 impl FakeServer {
@@ -256,7 +256,7 @@ impl FakeServer {
 
     pub async fn accept(&self) -> FakeConn {
         let (s, _) = self.listener.accept().await.unwrap();
-        FakeConn::new(s)
+        FakeConn::from_stream(s)
     }
 
     /// Accepts and performs a normal greeting + negotiation.
@@ -271,13 +271,18 @@ impl FakeServer {
 }
 
 impl FakeConn {
-    fn new(s: UnixStream) -> FakeConn {
+    pub fn from_stream(s: UnixStream) -> FakeConn {
         let (r, w) = s.into_split();
         FakeConn {
             reader: BufReader::new(r),
             writer: w,
-            pending: String::new(),
+            pending: Vec::new(),
         }
+    }
+
+    /// The stream again (both halves).
+    pub fn into_stream(self) -> UnixStream {
+        self.reader.into_inner().reunite(self.writer).unwrap()
     }
 
     /// Sends one line (a `\r\n` is appended, as QEMU does).
@@ -294,19 +299,39 @@ impl FakeConn {
     /// separated on the wire; whitespace such as an fd's carrier byte is skipped).
     /// `None` at EOF.
     pub async fn recv(&mut self) -> Option<Value> {
+        self.recv_inner().await.map(|(_, v)| v)
+    }
+
+    /// Like `recv`, also telling whether a 0xFF byte (the guest agent's sentinel, which
+    /// a client sends before `guest-sync-delimited`) came before the message.
+    pub async fn recv_with_sentinel(&mut self) -> (bool, Value) {
+        self.recv_inner().await.expect("a message")
+    }
+
+    async fn recv_inner(&mut self) -> Option<(bool, Value)> {
+        let mut sentinel = false;
         loop {
-            let trimmed = self.pending.trim_start().to_owned();
-            self.pending = trimmed;
+            let skip = self
+                .pending
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace() || **b == 0xFF)
+                .count();
+            sentinel |= self.pending[..skip].contains(&0xFF);
+            self.pending.drain(..skip);
             if !self.pending.is_empty() {
-                let mut it = serde_json::Deserializer::from_str(&self.pending).into_iter::<Value>();
+                let mut it =
+                    serde_json::Deserializer::from_slice(&self.pending).into_iter::<Value>();
                 match it.next() {
                     Some(Ok(v)) => {
                         let used = it.byte_offset();
                         self.pending.drain(..used);
-                        return Some(v);
+                        return Some((sentinel, v));
                     }
                     Some(Err(e)) if e.is_eof() => {}
-                    Some(Err(e)) => panic!("client sent invalid JSON: {e}: {}", self.pending),
+                    Some(Err(e)) => panic!(
+                        "client sent invalid JSON: {e}: {}",
+                        String::from_utf8_lossy(&self.pending)
+                    ),
                     None => {}
                 }
             }
@@ -315,7 +340,7 @@ impl FakeConn {
             if n == 0 {
                 return None;
             }
-            self.pending.push_str(&String::from_utf8(buf).unwrap());
+            self.pending.extend_from_slice(&buf);
         }
     }
 

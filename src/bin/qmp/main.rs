@@ -78,6 +78,7 @@ struct Args {
 
 struct Shell {
     client: Client,
+    events: qmp::EventListener,
     args: Args,
     index: Arc<schema::Index>,
     log: Option<std::fs::File>,
@@ -96,7 +97,7 @@ impl Shell {
     }
 
     fn print_events(&self) {
-        for ev in self.client.events().clear() {
+        for ev in self.events.clear() {
             self.print_json(&ev.to_value());
         }
     }
@@ -391,6 +392,8 @@ async fn main_async(args: Args) -> ExitCode {
     } else {
         builder.build()
     };
+    // Created before connecting: events that arrive from the start are shown.
+    let events = client.events();
     let launched = match connect(&args, &client).await {
         Ok(l) => l,
         Err(e) => {
@@ -416,6 +419,7 @@ async fn main_async(args: Args) -> ExitCode {
     let interactive = args.commands.is_empty() && std::io::stdin().is_terminal();
     let mut shell = Shell {
         client: client.clone(),
+        events,
         index: index.clone(),
         log,
         failed: false,
