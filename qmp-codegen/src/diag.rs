@@ -51,6 +51,8 @@ pub struct SchemaError {
     pub definition: Option<(String, String)>,
     /// What is wrong.
     pub message: String,
+    /// Advice beyond what QEMU says (shown after the message).
+    pub hint: Option<String>,
 }
 
 impl SchemaError {
@@ -60,6 +62,7 @@ impl SchemaError {
             column: None,
             definition: None,
             message: message.into(),
+            hint: None,
         }
     }
 
@@ -71,19 +74,33 @@ impl SchemaError {
     }
 }
 
-impl fmt::Display for SchemaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SchemaError {
+    /// The error as QEMU's generator prints it (without the hint).
+    pub fn qemu_text(&self) -> String {
+        let mut s = String::new();
         for (file, line) in self.location.included_from.iter() {
-            writeln!(f, "In file included from {file}:{line}:")?;
+            s.push_str(&format!("In file included from {file}:{line}:\n"));
         }
         if let Some((kind, name)) = &self.definition {
-            writeln!(f, "{}: In {kind} '{name}':", self.location.file)?;
+            s.push_str(&format!("{}: In {kind} '{name}':\n", self.location.file));
         }
-        write!(f, "{}", self.location)?;
+        s.push_str(&self.location.to_string());
         if let Some(c) = self.column {
-            write!(f, ":{c}")?;
+            s.push_str(&format!(":{c}"));
         }
-        write!(f, ": {}", self.message)
+        s.push_str(": ");
+        s.push_str(&self.message);
+        s
+    }
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.qemu_text())?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n(hint: {h})")?;
+        }
+        Ok(())
     }
 }
 

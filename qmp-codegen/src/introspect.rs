@@ -49,6 +49,7 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
         cond: None,
         features: features(e),
         doc: None,
+        facts: Default::default(),
     };
     let mut defs = Vec::new();
     for (i, e) in entries.iter().enumerate() {
@@ -104,14 +105,14 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
                 match (e["tag"].as_str(), e["variants"].as_array()) {
                     (Some(tag), Some(vs)) => defs.push(Definition::Union(Union {
                         info: info(name, e),
-                        base: Members::Inline(members),
-                        discriminator: tag.to_owned(),
+                        base: Some(Members::Inline(members)),
+                        discriminator: Some(tag.to_owned()),
                         branches: vs
                             .iter()
                             .filter_map(|v| {
                                 Some(Branch {
                                     name: v["case"].as_str()?.to_owned(),
-                                    ty: v["type"].as_str()?.to_owned(),
+                                    ty: TypeRef::Named(v["type"].as_str()?.to_owned()),
                                     cond: None,
                                 })
                             })
@@ -163,6 +164,9 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
         definitions: defs,
         pragma: Pragma::default(),
         free_docs: vec![],
+        dialect: crate::Dialect::LATEST,
+        qemu_version: None,
+        resolved: Default::default(),
     })
 }
 
@@ -324,8 +328,9 @@ impl<'a> Side<'a> {
                 out
             }
             Some(Definition::Union(u)) => match &u.base {
-                Members::Named(b) => self.flat(b, depth + 1),
-                Members::Inline(ms) => ms.iter().collect(),
+                Some(Members::Named(b)) => self.flat(b, depth + 1),
+                Some(Members::Inline(ms)) => ms.iter().collect(),
+                None => Vec::new(),
             },
             _ => vec![],
         }
@@ -429,12 +434,12 @@ impl Walk<'_, '_> {
                     let bx: HashMap<&str, &str> = ux
                         .branches
                         .iter()
-                        .map(|b| (b.name.as_str(), b.ty.as_str()))
+                        .map(|b| (b.name.as_str(), b.ty.name()))
                         .collect();
                     let by: HashMap<&str, &str> = uy
                         .branches
                         .iter()
-                        .map(|b| (b.name.as_str(), b.ty.as_str()))
+                        .map(|b| (b.name.as_str(), b.ty.name()))
                         .collect();
                     let mut names: Vec<&&str> = bx.keys().collect();
                     names.sort();

@@ -12,14 +12,20 @@ use std::sync::Arc;
 /// A whole schema.
 #[derive(Debug, Clone)]
 pub struct Schema {
-    /// Every definition in source order (includes expanded in place), starting with the
-    /// predefined enum `QType`.
+    /// Every definition in source order (includes expanded in place).
     pub definitions: Vec<Definition>,
     /// The schema's pragmas.
     pub pragma: Pragma,
     /// Free-form doc blocks (section headings), each with the index of the definition
     /// it precedes.
     pub free_docs: Vec<(usize, Doc)>,
+    /// The language rules it was read by.
+    pub dialect: crate::Dialect,
+    /// The QEMU release it comes from, when known (`10.0.2`): from a snapshot, or the
+    /// `VERSION` file of a QEMU source tree.
+    pub qemu_version: Option<String>,
+    /// Every reference resolved: what generators work from.
+    pub resolved: crate::resolved::Resolved,
 }
 
 /// One definition.
@@ -91,6 +97,9 @@ pub struct Info {
     pub features: Vec<Feature>,
     /// Its doc comment, when the source had one.
     pub doc: Option<Doc>,
+    /// Facts a snapshot keeps from the doc comment (release numbers), when the
+    /// comment itself is gone.
+    pub facts: crate::snapshot::Facts,
 }
 
 impl Info {
@@ -249,10 +258,11 @@ pub struct Struct {
 pub struct Union {
     /// Name, location, condition, features, doc.
     pub info: Info,
-    /// The base: a struct name or inline members.
-    pub base: Members,
-    /// The base member (enum-typed) whose value selects the branch.
-    pub discriminator: String,
+    /// The base: a struct name or inline members (none for a QEMU 5.2 simple union).
+    pub base: Option<Members>,
+    /// The base member (enum-typed) whose value selects the branch (none for a QEMU
+    /// 5.2 simple union, whose tag is `type`).
+    pub discriminator: Option<String>,
     /// The branches written in the schema; values of the tag enum without one have an
     /// implicit empty branch.
     pub branches: Vec<Branch>,
@@ -263,8 +273,8 @@ pub struct Union {
 pub struct Branch {
     /// The tag value.
     pub name: String,
-    /// The branch's object type.
-    pub ty: String,
+    /// The branch's type (an object type; a simple union's may be anything).
+    pub ty: TypeRef,
     /// Its `if` condition.
     pub cond: Option<Cond>,
 }
@@ -344,6 +354,11 @@ impl Schema {
     /// The definition named `name`.
     pub fn get(&self, name: &str) -> Option<&Definition> {
         self.definitions.iter().find(|d| d.name() == name)
+    }
+
+    /// The types defined (not commands or events).
+    pub fn types(&self) -> impl Iterator<Item = &Definition> {
+        self.definitions.iter().filter(|d| d.is_type())
     }
 
     /// Builds a name index (for repeated lookups).

@@ -4,16 +4,19 @@
 //! A snapshot is a JSON document:
 //!
 //! ```json
-//! {"format": "qmp-codegen-snapshot/1", "source": "qapi-schema.json",
-//!  "pragma": {...},
+//! {"format": "qmp-codegen-snapshot/2", "source": "qapi-schema.json",
+//!  "qemu": "10.0.2", "dialect": "10.0", "pragma": {...},
 //!  "definitions": [
-//!   {"module": "run-state.json", "enum": "RunState", "data": ["debug", ...]},
+//!   {"module": "run-state.json", "since": "0.14", "enum": "RunState", "data": [...]},
 //!   ...
 //!  ]}
 //! ```
 //!
-//! with one definition per line, each in QAPI's own (normalized) expression form plus the
-//! module it came from. Loading a snapshot runs every check a source schema gets.
+//! with one definition per line, each in QAPI's own (normalized) expression form of its
+//! release's dialect, plus the module it came from and the release numbers QEMU's
+//! documentation gives (`since` of the definition, `member-since` of members and enum
+//! values): facts, not prose. Loading a snapshot runs every check a source schema gets,
+//! by the rules of its dialect.
 
 use crate::diag::{Location, Result, SchemaError};
 use crate::front::parser::{Parsed, Pragma, TopExpr, Val};
@@ -21,17 +24,84 @@ use crate::model::*;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-/// The `format` string of snapshots this crate writes and reads.
-pub const FORMAT: &str = "qmp-codegen-snapshot/1";
+/// The `format` string of snapshots this crate writes (it also reads `.../1`).
+pub const FORMAT: &str = "qmp-codegen-snapshot/2";
+const FORMAT_1: &str = "qmp-codegen-snapshot/1";
+
+/// Release numbers from QEMU's documentation of a definition, kept in snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The definition's `Since:` release (`8.2`).
+    pub since: Option<String>,
+    /// Members and enum values whose description says `(since X.Y)`.
+    pub member_since: Vec<(String, String)>,
+}
+
+impl Facts {
+    /// The facts of a doc comment.
+    pub fn from_doc(doc: &crate::doc::Doc) -> Facts {
+        Facts {
+            since: doc.since.as_deref().and_then(leading_release),
+            member_since: doc
+                .members
+                .iter()
+                .filter_map(|m| since_in(&m.text).map(|v| (m.name.clone(), v)))
+                .collect(),
+        }
+    }
+
+    /// The release a member or value is documented to exist since.
+    pub fn member(&self, name: &str) -> Option<&str> {
+        self.member_since
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.since.is_none() && self.member_since.is_empty()
+    }
+}
+
+/// `2.12`, `8.2.0`, `1.3 (and more text)`: the release number at the start.
+fn leading_release(text: &str) -> Option<String> {
+    let t = text.trim_start();
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let v = t[..end].trim_end_matches('.');
+    let parts: Vec<&str> = v.split('.').collect();
+    (parts.len() >= 2 && parts.iter().all(|p| !p.is_empty())).then(|| parts[..2].join("."))
+}
+
+/// `(since 8.2)` anywhere in a description (any case).
+fn since_in(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("(since") {
+        let start = from + i + "(since".len();
+        let rest = text[start..].trim_start_matches([' ', ':', '\n']);
+        if let Some(v) = leading_release(rest) {
+            return Some(v);
+        }
+        from = start;
+    }
+    None
+}
 
 /// Writes a snapshot of `schema`. `source` names what it was made from.
 pub fn write(schema: &Schema, source: &str) -> String {
     let mut out = String::new();
-    let header = json!({
-        "format": FORMAT,
-        "source": source,
-        "pragma": pragma_json(&schema.pragma),
-    });
+    let (major, minor) = schema.dialect.release();
+    let mut header = Map::new();
+    header.insert("format".into(), json!(FORMAT));
+    header.insert("source".into(), json!(source));
+    if let Some(v) = &schema.qemu_version {
+        header.insert("qemu".into(), json!(v));
+    }
+    header.insert("dialect".into(), json!(format!("{major}.{minor}")));
+    header.insert("pragma".into(), pragma_json(&schema.pragma, schema.dialect));
+    let header = Value::Object(header);
     let header = serde_json::to_string(&header).unwrap_or_default();
     // `{"format":...,"pragma":{...}` then the definitions array.
     out.push_str(header.strip_suffix('}').unwrap_or(&header));
@@ -41,24 +111,40 @@ pub fn write(schema: &Schema, source: &str) -> String {
         .iter()
         .filter(|d| &*d.info().module != "builtin")
         .collect();
+    let old = schema.dialect.list_conditions();
     for (i, d) in defs.iter().enumerate() {
-        out.push_str(&serde_json::to_string(&definition_json(d)).unwrap_or_default());
+        out.push_str(&serde_json::to_string(&definition_json(d, old)).unwrap_or_default());
         out.push_str(if i + 1 < defs.len() { ",\n" } else { "\n" });
     }
     out.push_str("]}\n");
     out
 }
 
-fn pragma_json(p: &Pragma) -> Value {
+fn pragma_json(p: &Pragma, dialect: crate::Dialect) -> Value {
     let mut m = Map::new();
     if p.doc_required {
         m.insert("doc-required".into(), Value::Bool(true));
     }
+    let old = dialect.whitelist_pragmas();
     for (k, v) in [
         ("command-name-exceptions", &p.command_name_exceptions),
-        ("command-returns-exceptions", &p.command_returns_exceptions),
+        (
+            if old {
+                "returns-whitelist"
+            } else {
+                "command-returns-exceptions"
+            },
+            &p.command_returns_exceptions,
+        ),
         ("documentation-exceptions", &p.documentation_exceptions),
-        ("member-name-exceptions", &p.member_name_exceptions),
+        (
+            if old {
+                "name-case-whitelist"
+            } else {
+                "member-name-exceptions"
+            },
+            &p.member_name_exceptions,
+        ),
     ] {
         if !v.is_empty() {
             m.insert(k.into(), json!(v));
@@ -67,8 +153,31 @@ fn pragma_json(p: &Pragma) -> Value {
     Value::Object(m)
 }
 
+/// A condition in the form of the dialect: QEMU 5.2's is a list of names (all must
+/// hold).
+fn cond_json_in(c: &Option<Cond>, old: bool) -> Option<Value> {
+    let c = c.as_ref()?;
+    if old {
+        if let Cond::All { all } = c {
+            return Some(Value::Array(
+                all.iter()
+                    .map(|x| match x {
+                        Cond::Name(n) => Value::String(n.clone()),
+                        other => serde_json::to_value(other).unwrap_or(Value::Null),
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    serde_json::to_value(c).ok()
+}
+
+thread_local! {
+    static OLD_CONDS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn cond_json(c: &Option<Cond>) -> Option<Value> {
-    c.as_ref().and_then(|c| serde_json::to_value(c).ok())
+    cond_json_in(c, OLD_CONDS.with(|o| o.get()))
 }
 
 fn features_json(fs: &[Feature]) -> Option<Value> {
@@ -127,10 +236,26 @@ fn data_json(d: &Members) -> Value {
     }
 }
 
-fn definition_json(d: &Definition) -> Value {
+fn definition_json(d: &Definition, old_conds: bool) -> Value {
+    OLD_CONDS.with(|o| o.set(old_conds));
     let info = d.info();
     let mut m = Map::new();
     m.insert("module".into(), Value::String(info.module.to_string()));
+    let facts = match &info.doc {
+        Some(doc) => Facts::from_doc(doc),
+        None => info.facts.clone(),
+    };
+    if let Some(s) = &facts.since {
+        m.insert("since".into(), Value::String(s.clone()));
+    }
+    if !facts.member_since.is_empty() {
+        let ms: Map<String, Value> = facts
+            .member_since
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+            .collect();
+        m.insert("member-since".into(), Value::Object(ms));
+    }
     m.insert(d.kind().into(), Value::String(info.name.clone()));
     match d {
         Definition::Enum(e) => {
@@ -167,16 +292,17 @@ fn definition_json(d: &Definition) -> Value {
             m.insert("data".into(), members_json(&s.members));
         }
         Definition::Union(u) => {
-            m.insert("base".into(), data_json(&u.base));
-            m.insert(
-                "discriminator".into(),
-                Value::String(u.discriminator.clone()),
-            );
+            if let Some(b) = &u.base {
+                m.insert("base".into(), data_json(b));
+            }
+            if let Some(d) = &u.discriminator {
+                m.insert("discriminator".into(), Value::String(d.clone()));
+            }
             let mut data = Map::new();
             for b in &u.branches {
                 let v = match cond_json(&b.cond) {
-                    None => Value::String(b.ty.clone()),
-                    Some(c) => json!({"type": b.ty, "if": c}),
+                    None => type_json(&b.ty),
+                    Some(c) => json!({"type": type_json(&b.ty), "if": c}),
                 };
                 data.insert(b.name.clone(), v);
             }
@@ -242,16 +368,21 @@ pub(crate) fn is_snapshot(text: &str) -> bool {
     text.trim_start().starts_with("{\"format\"")
 }
 
-/// Reads a snapshot into the front end's input form.
-pub(crate) fn read(file: &str, text: &str) -> Result<Parsed> {
+/// Reads a snapshot into the front end's input form. `dialect` overrides the one the
+/// snapshot names.
+pub(crate) fn read(file: &str, text: &str, dialect: Option<crate::Dialect>) -> Result<Parsed> {
     let file: Arc<str> = Arc::from(file);
     let at = |line: u32, msg: String| {
         SchemaError::at(&Location::new(file.clone(), line, Arc::from([])), msg)
     };
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| at(e.line() as u32, format!("invalid snapshot JSON: {e}")))?;
-    match doc.get("format").and_then(Value::as_str) {
-        Some(FORMAT) => {}
+    let named = match doc.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => doc
+            .get("dialect")
+            .and_then(Value::as_str)
+            .and_then(crate::Dialect::parse),
+        Some(FORMAT_1) => Some(crate::Dialect::QEMU_10_0),
         Some(other) => {
             return Err(at(
                 1,
@@ -259,7 +390,8 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Parsed> {
             ))
         }
         None => return Err(at(1, "not a snapshot: no 'format' member".into())),
-    }
+    };
+    let dialect = dialect.or(named).unwrap_or_default();
     let mut pragma = Pragma::default();
     if let Some(p) = doc.get("pragma").and_then(Value::as_object) {
         let list = |k: &str| -> Vec<String> {
@@ -277,9 +409,17 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Parsed> {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         pragma.command_name_exceptions = list("command-name-exceptions");
-        pragma.command_returns_exceptions = list("command-returns-exceptions");
+        pragma.command_returns_exceptions = if dialect.whitelist_pragmas() {
+            list("returns-whitelist")
+        } else {
+            list("command-returns-exceptions")
+        };
         pragma.documentation_exceptions = list("documentation-exceptions");
-        pragma.member_name_exceptions = list("member-name-exceptions");
+        pragma.member_name_exceptions = if dialect.whitelist_pragmas() {
+            list("name-case-whitelist")
+        } else {
+            list("member-name-exceptions")
+        };
     }
     let defs = doc
         .get("definitions")
@@ -297,39 +437,55 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Parsed> {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
+        let mut facts = Facts {
+            since: obj.get("since").and_then(Value::as_str).map(str::to_owned),
+            member_since: Vec::new(),
+        };
+        if let Some(ms) = obj.get("member-since").and_then(Value::as_object) {
+            facts.member_since = ms
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect();
+        }
         let mut expr = Vec::new();
         for (k, v) in obj {
-            if k == "module" {
+            if matches!(k.as_str(), "module" | "since" | "member-since") {
                 continue;
             }
-            expr.push((k.clone(), to_val(v).map_err(|m| at(line, m))?));
+            expr.push((k.clone(), to_val(v, 0).map_err(|m| at(line, m))?));
         }
         exprs.push(TopExpr {
             expr,
             location: Location::new(file.clone(), line, Arc::from([])),
             doc: None,
             module: Arc::from(module),
+            facts: (!facts.is_empty()).then_some(facts),
         });
     }
     Ok(Parsed {
         exprs,
         pragma,
         free_docs: Vec::new(),
+        dialect,
+        qemu_version: doc.get("qemu").and_then(Value::as_str).map(str::to_owned),
     })
 }
 
-fn to_val(v: &Value) -> std::result::Result<Val, String> {
+fn to_val(v: &Value, depth: usize) -> std::result::Result<Val, String> {
+    if depth > crate::front::parser::MAX_DEPTH {
+        return Err("nesting too deep".into());
+    }
     Ok(match v {
         Value::String(s) => Val::Str(s.clone()),
         Value::Bool(b) => Val::Bool(*b),
         Value::Array(a) => Val::List(
             a.iter()
-                .map(to_val)
+                .map(|x| to_val(x, depth + 1))
                 .collect::<std::result::Result<_, _>>()?,
         ),
         Value::Object(o) => Val::Dict(
             o.iter()
-                .map(|(k, v)| Ok((k.clone(), to_val(v)?)))
+                .map(|(k, v)| Ok((k.clone(), to_val(v, depth + 1)?)))
                 .collect::<std::result::Result<_, String>>()?,
         ),
         Value::Null => return Err("null is not a QAPI value".into()),

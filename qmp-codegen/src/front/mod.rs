@@ -1,75 +1,82 @@
-//! The front end: source text to a validated [`Schema`](crate::model::Schema).
+//! The front end: source text to a validated [`Schema`](crate::model::Schema), in the
+//! stages of QEMU's own generator: parse (`parser`, with `doc`), check each expression
+//! (`expr`), build and check the whole schema (`schema`).
 
-pub(crate) mod check;
+pub(crate) mod doc;
+pub(crate) mod expr;
 pub(crate) mod parser;
-pub(crate) mod validate;
+pub(crate) mod schema;
 
-use crate::diag::{Location, Result};
-use crate::doc::{self, DocMode};
+use crate::diag::Result;
+use crate::dialect::Dialect;
+use crate::doc::DocMode;
 use crate::model::*;
 use parser::{Parsed, Source};
 use std::path::Path;
-use std::sync::Arc;
 
-pub(crate) fn load(source: &dyn Source, path: &Path, docs: DocMode) -> Result<Schema> {
+/// Loads a schema file (QAPI source or snapshot) and checks it.
+pub(crate) fn load(
+    source: &dyn Source,
+    path: &Path,
+    docs: DocMode,
+    dialect: Option<Dialect>,
+) -> Result<Schema> {
     if let Ok(text) = source.read(path) {
         if crate::snapshot::is_snapshot(&text) {
-            return build(
-                crate::snapshot::read(&path.display().to_string(), &text)?,
-                docs,
-            );
+            let parsed = crate::snapshot::read(&path.display().to_string(), &text, dialect)?;
+            return build(parsed, DocMode::Ignore);
         }
     }
-    let parsed = parser::parse_schema(source, path)?;
+    let (dialect, version) = match dialect {
+        Some(d) => (d, None),
+        None => match release_of(path) {
+            Some(v) => (Dialect::parse(&v).unwrap_or_default(), Some(v)),
+            None => (Dialect::LATEST, None),
+        },
+    };
+    let mut parsed = parser::parse_schema(source, path, dialect, docs)?;
+    parsed.qemu_version = version;
     build(parsed, docs)
 }
 
-pub(crate) fn build(parsed: Parsed, docs: DocMode) -> Result<Schema> {
-    let schema = check_only(parsed, docs)?;
-    validate::validate(&schema, docs)?;
-    Ok(schema)
+/// The QEMU release of the source tree a schema file is in: the `VERSION` file at the
+/// tree's top (`qapi/..`, `qga/..`, `storage-daemon/qapi/../..`).
+pub(crate) fn release_of(path: &Path) -> Option<String> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    for dir in abs.ancestors().skip(1).take(3) {
+        if let Ok(v) = std::fs::read_to_string(dir.join("VERSION")) {
+            let v = v.trim();
+            if Dialect::parse(v).is_some() {
+                return Some(v.to_owned());
+            }
+        }
+    }
+    None
 }
 
-/// The per-expression checks only (no whole-schema validation).
-pub(crate) fn check_only(parsed: Parsed, docs: DocMode) -> Result<Schema> {
-    let checker = check::Checker {
+/// Checks parsed expressions and builds the schema.
+pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
+    let checker = expr::Checker {
         pragma: &parsed.pragma,
+        dialect: parsed.dialect,
         docs,
     };
-    let mut definitions = vec![qtype()];
-    for e in &parsed.exprs {
-        definitions.push(checker.definition(e)?);
-    }
-    let mut free_docs = Vec::new();
-    for (idx, block) in &parsed.free_docs {
-        free_docs.push((idx + 1, doc::parse(block, docs)?));
-    }
+    let definitions = checker.check_exprs(&parsed.exprs)?;
+    let doc_blocks: Vec<_> = parsed.exprs.iter_mut().map(|e| e.doc.take()).collect();
+    let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs);
+    builder.define_all(&definitions, doc_blocks)?;
+    let resolved = builder.check_all()?;
+    let free_docs = parsed
+        .free_docs
+        .iter()
+        .map(|(i, d)| (*i, d.to_doc()))
+        .collect();
     Ok(Schema {
         definitions,
         pragma: parsed.pragma,
         free_docs,
-    })
-}
-
-/// QEMU's predefined enum of JSON value kinds.
-fn qtype() -> Definition {
-    Definition::Enum(Enum {
-        info: Info {
-            name: "QType".into(),
-            location: Location::new(Arc::from("builtin"), 1, Arc::from([])),
-            module: Arc::from("builtin"),
-            cond: None,
-            features: vec![],
-            doc: None,
-        },
-        values: QTYPE_VALUES
-            .iter()
-            .map(|v| EnumValue {
-                name: (*v).to_owned(),
-                cond: None,
-                features: vec![],
-            })
-            .collect(),
-        prefix: Some("QTYPE".into()),
+        dialect: parsed.dialect,
+        qemu_version: parsed.qemu_version,
+        resolved,
     })
 }

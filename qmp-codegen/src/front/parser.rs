@@ -1,14 +1,24 @@
 //! Reading QAPI schema files: the JSON-like syntax, `include` and `pragma` directives,
-//! and doc comment blocks.
+//! and doc comment blocks, as QEMU's `parser.py` of each release reads them.
 //!
 //! The syntax differs from JSON: single-quoted strings (printable ASCII, `\\` the only
 //! escape), `true`/`false` but no numbers or `null`, `#` comments, `##` doc blocks, and a
-//! file is a sequence of top-level objects.
+//! file is a sequence of top-level objects. Errors carry the line and the column of the
+//! token where QEMU reports them; an error at the end of the input points just past the
+//! end of the last line.
 
+use super::doc::{DocParser, QapiDoc};
 use crate::diag::{Location, Result, SchemaError};
+use crate::dialect::Dialect;
+use crate::doc::DocMode;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// How deeply values may nest. QEMU's recursive parser runs out of Python stack at
+/// about 490 levels (an unhandled `RecursionError`); beyond this depth the schema is
+/// rejected with an error instead.
+pub(crate) const MAX_DEPTH: usize = 400;
 
 /// A value of the schema language.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,25 +53,22 @@ impl Val {
     }
 }
 
-/// A raw doc block: the lines between `##` and `##`, without the leading `# `.
-#[derive(Debug, Clone)]
-pub(crate) struct DocBlock {
-    pub(crate) location: Location,
-    /// `(line number, text)`.
-    pub(crate) lines: Vec<(u32, String)>,
-}
-
 /// One top-level expression with where it is and the doc block before it.
 #[derive(Debug, Clone)]
 pub(crate) struct TopExpr {
     pub(crate) expr: Vec<(String, Val)>,
     pub(crate) location: Location,
-    pub(crate) doc: Option<DocBlock>,
+    pub(crate) doc: Option<QapiDoc>,
     /// The file (module) the expression is in, relative to the top file's directory.
     pub(crate) module: Arc<str>,
+    /// Facts a snapshot carries beside the expression (`since` versions).
+    pub(crate) facts: Option<crate::snapshot::Facts>,
 }
 
-/// The schema's pragmas; a later setting of a key replaces the earlier one.
+/// The schema's pragmas, in the names of the newest dialect; a later setting of a key
+/// replaces the earlier one. QEMU 5.2's `returns-whitelist` is
+/// `command_returns_exceptions` here, its `name-case-whitelist`
+/// `member_name_exceptions`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pragma {
     /// `doc-required`: every definition needs a doc comment.
@@ -82,7 +89,10 @@ pub(crate) struct Parsed {
     pub(crate) exprs: Vec<TopExpr>,
     pub(crate) pragma: Pragma,
     /// Free-form doc blocks (headings), with the index of the next expression.
-    pub(crate) free_docs: Vec<(usize, DocBlock)>,
+    pub(crate) free_docs: Vec<(usize, QapiDoc)>,
+    pub(crate) dialect: Dialect,
+    /// The QEMU version a snapshot says it was made from.
+    pub(crate) qemu_version: Option<String>,
 }
 
 /// Where source text comes from: files, or an in-memory map for tests.
@@ -96,6 +106,7 @@ pub(crate) trait Source {
 pub(crate) struct Files {
     pub(crate) read: std::sync::Mutex<Vec<PathBuf>>,
 }
+
 impl Source for Files {
     fn read(&self, path: &Path) -> std::io::Result<String> {
         let text = std::fs::read_to_string(path)?;
@@ -107,7 +118,15 @@ impl Source for Files {
         Ok(text)
     }
     fn canonical(&self, path: &Path) -> PathBuf {
-        std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+        // As Python's os.path.abspath: lexical, without resolving links.
+        let abs = if path.is_absolute() {
+            path.to_owned()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_owned())
+        };
+        normalize(&abs)
     }
 }
 
@@ -128,142 +147,154 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-pub(crate) fn parse_schema(source: &dyn Source, top: &Path) -> Result<Parsed> {
+/// The text of an I/O error as C's `strerror` gives it (without Rust's "(os error N)").
+pub(crate) fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_owned(),
+        _ => s,
+    }
+}
+
+/// Python's `os.path.join(os.path.dirname(including), include)`.
+fn join_include(including: &str, include: &str) -> String {
+    if include.starts_with('/') {
+        return include.to_owned();
+    }
+    match including.rfind('/') {
+        Some(i) => {
+            let dir = &including[..i];
+            let dir = if dir.is_empty() { "/" } else { dir };
+            if dir.ends_with('/') {
+                format!("{dir}{include}")
+            } else {
+                format!("{dir}/{include}")
+            }
+        }
+        None => include.to_owned(),
+    }
+}
+
+pub(crate) fn parse_schema(
+    source: &dyn Source,
+    top: &Path,
+    dialect: Dialect,
+    docs: DocMode,
+) -> Result<Parsed> {
+    let name = top.display().to_string();
+    let text = source.read(top).map_err(|e| SchemaError {
+        location: Location::new(Arc::from(name.as_str()), 1, Arc::from([])),
+        column: None,
+        definition: None,
+        message: format!("can't read schema file '{name}': {}", strerror(&e)),
+        hint: None,
+    })?;
     let mut st = State {
         source,
+        dialect,
+        docs,
         included: HashSet::new(),
         exprs: Vec::new(),
         pragma: Pragma::default(),
         free_docs: Vec::new(),
         top_dir: top.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
-    let text = source.read(top).map_err(|e| SchemaError {
-        location: Location::new(Arc::from(top.display().to_string()), 1, Arc::from([])),
-        column: None,
-        definition: None,
-        message: format!("can't read schema file '{}': {e}", top.display()),
-    })?;
     st.included.insert(source.canonical(top));
-    st.file(top, &text, Arc::from([]), &[source.canonical(top)])?;
+    st.file(&name, &text, Arc::from([]), &[source.canonical(top)])?;
     Ok(Parsed {
         exprs: st.exprs,
         pragma: st.pragma,
         free_docs: st.free_docs,
+        dialect,
+        qemu_version: None,
     })
 }
 
 struct State<'s> {
     source: &'s dyn Source,
+    dialect: Dialect,
+    docs: DocMode,
     included: HashSet<PathBuf>,
     exprs: Vec<TopExpr>,
     pragma: Pragma,
-    free_docs: Vec<(usize, DocBlock)>,
+    free_docs: Vec<(usize, QapiDoc)>,
     top_dir: PathBuf,
 }
 
 impl State<'_> {
     fn file(
         &mut self,
-        path: &Path,
+        path: &str,
         text: &str,
         included_from: Arc<[(Arc<str>, u32)]>,
         chain: &[PathBuf],
     ) -> Result<()> {
-        let name: Arc<str> = Arc::from(path.display().to_string());
+        let file: Arc<str> = Arc::from(path);
         let module: Arc<str> = Arc::from(
-            path.strip_prefix(&self.top_dir)
-                .unwrap_or(path)
+            Path::new(path)
+                .strip_prefix(&self.top_dir)
+                .unwrap_or(Path::new(path))
                 .display()
                 .to_string(),
         );
-        let mut lx = Lexer::new(text, name.clone(), included_from.clone());
-        let mut pending_doc: Option<DocBlock> = None;
-        loop {
-            let tok = lx.next(false)?;
-            match tok.kind {
-                Tok::Eof => break,
-                Tok::Doc(ref text) => {
-                    if text != "##" {
-                        return Err(
-                            lx.error_at(&tok, "junk after '##' at start of documentation comment")
-                        );
-                    }
-                    let block = lx.doc_block(tok.line)?;
-                    if let Some(prev) = pending_doc.take() {
-                        if doc_symbol(&prev).is_some() {
-                            return Err(SchemaError::at(
-                                &prev.location,
-                                "documentation for '?' is not followed by the definition"
-                                    .replace('?', &doc_symbol(&prev).unwrap_or_default()),
-                            ));
-                        }
+        let mut p = Parser::new(text, file.clone(), included_from.clone(), self.dialect);
+        p.accept(true)?;
+        let mut cur_doc: Option<QapiDoc> = None;
+        while p.tok != Tok::Eof {
+            let location = p.location();
+            if let Tok::Comment(_) = p.tok {
+                reject_expr_doc(cur_doc.take())?;
+                let docs = DocParser::new(&mut p, self.docs).get_doc(location)?;
+                for d in docs {
+                    if let Some(prev) = cur_doc.replace(d) {
+                        // Old dialects split a block at headings: all but the last are
+                        // free-form.
                         self.free_docs.push((self.exprs.len(), prev));
                     }
-                    pending_doc = Some(block);
                 }
-                Tok::LBrace => {
-                    let location = Location::new(name.clone(), tok.line, included_from.clone());
-                    let dict = lx.dict_body()?;
-                    let is_directive = dict.iter().any(|(k, _)| k == "include" || k == "pragma");
-                    if is_directive {
-                        if let Some(doc) = pending_doc.take() {
-                            if doc_symbol(&doc).is_some() {
-                                return Err(SchemaError::at(
-                                    &doc.location,
-                                    "documentation for '?' is not followed by the definition"
-                                        .replace('?', &doc_symbol(&doc).unwrap_or_default()),
-                                ));
-                            }
-                            self.free_docs.push((self.exprs.len(), doc));
-                        }
-                        if dict.iter().any(|(k, _)| k == "include") {
-                            self.include(&dict, &location, path, chain)?;
-                        } else {
-                            self.pragma(&dict, &location)?;
-                        }
-                        continue;
-                    }
-                    let doc = match pending_doc.take() {
-                        Some(d) if doc_symbol(&d).is_some() => Some(d),
-                        Some(d) => {
-                            // A free-form block right before a definition.
-                            return Err(SchemaError::at(
-                                &d.location,
-                                "definition documentation required",
-                            ));
-                        }
-                        None => None,
-                    };
-                    self.exprs.push(TopExpr {
-                        expr: dict,
-                        location,
-                        doc,
-                        module: module.clone(),
-                    });
-                }
-                _ => return Err(lx.error_at(&tok, "top-level expression must be an object")),
+                continue;
             }
-        }
-        if let Some(doc) = pending_doc {
-            if doc_symbol(&doc).is_some() {
+            let expr = p.get_expr(!self.dialect.top_level_any_value(), 0)?;
+            let Val::Dict(dict) = expr else {
                 return Err(SchemaError::at(
-                    &doc.location,
-                    format!(
-                        "documentation for '{}' is not followed by the definition",
-                        doc_symbol(&doc).unwrap_or_default()
-                    ),
+                    &location,
+                    "top-level expression must be an object",
                 ));
+            };
+            if dict.iter().any(|(k, _)| k == "include") {
+                reject_expr_doc(cur_doc.take())?;
+                self.include(&dict, &location, path, chain)?;
+            } else if dict.iter().any(|(k, _)| k == "pragma") {
+                reject_expr_doc(cur_doc.take())?;
+                self.pragma(&dict, &location)?;
+            } else {
+                let doc = match cur_doc.take() {
+                    Some(d) if d.symbol.is_none() => {
+                        return Err(SchemaError::at(
+                            &d.location,
+                            "definition documentation required",
+                        ));
+                    }
+                    d => d,
+                };
+                self.exprs.push(TopExpr {
+                    expr: dict,
+                    location,
+                    doc,
+                    module: module.clone(),
+                    facts: None,
+                });
+                continue;
             }
-            self.free_docs.push((self.exprs.len(), doc));
         }
-        Ok(())
+        reject_expr_doc(cur_doc.take())
     }
 
     fn include(
         &mut self,
         dict: &[(String, Val)],
         location: &Location,
-        path: &Path,
+        path: &str,
         chain: &[PathBuf],
     ) -> Result<()> {
         if dict.len() != 1 {
@@ -275,9 +306,8 @@ impl State<'_> {
                 "value of 'include' must be a string",
             ));
         };
-        let incl = path.parent().unwrap_or(Path::new("")).join(target);
-        let incl = normalize(&incl);
-        let canon = self.source.canonical(&incl);
+        let incl = join_include(path, target);
+        let canon = self.source.canonical(Path::new(&incl));
         if chain.contains(&canon) {
             return Err(SchemaError::at(
                 location,
@@ -287,10 +317,10 @@ impl State<'_> {
         if !self.included.insert(canon.clone()) {
             return Ok(());
         }
-        let text = self.source.read(&incl).map_err(|e| {
+        let text = self.source.read(Path::new(&incl)).map_err(|e| {
             SchemaError::at(
                 location,
-                format!("can't read include file '{}': {e}", incl.display()),
+                format!("can't read include file '{incl}': {}", strerror(&e)),
             )
         })?;
         let mut from: Vec<(Arc<str>, u32)> = location.included_from.to_vec();
@@ -310,6 +340,8 @@ impl State<'_> {
                 "value of 'pragma' must be an object",
             ));
         };
+        let old = self.dialect.whitelist_pragmas();
+        let has_doc_exceptions = self.dialect.documentation_exceptions();
         for (key, value) in entries {
             let list = |v: &Val| -> Result<Vec<String>> {
                 match v {
@@ -333,17 +365,28 @@ impl State<'_> {
                         ))
                     }
                 },
-                "command-name-exceptions" => self.pragma.command_name_exceptions = list(value)?,
-                "command-returns-exceptions" => {
+                "returns-whitelist" if old => {
                     self.pragma.command_returns_exceptions = list(value)?
                 }
-                "documentation-exceptions" => self.pragma.documentation_exceptions = list(value)?,
-                "member-name-exceptions" => self.pragma.member_name_exceptions = list(value)?,
+                "name-case-whitelist" if old => {
+                    self.pragma.member_name_exceptions = list(value)?
+                }
+                "command-name-exceptions" if !old => {
+                    self.pragma.command_name_exceptions = list(value)?
+                }
+                "command-returns-exceptions" if !old => {
+                    self.pragma.command_returns_exceptions = list(value)?
+                }
+                "documentation-exceptions" if has_doc_exceptions => {
+                    self.pragma.documentation_exceptions = list(value)?
+                }
+                "member-name-exceptions" if !old => {
+                    self.pragma.member_name_exceptions = list(value)?
+                }
                 other => {
-                    return Err(SchemaError::at(
-                        location,
-                        format!("unknown pragma '{other}'"),
-                    ))
+                    let mut e = SchemaError::at(location, format!("unknown pragma '{other}'"));
+                    e.hint = hint_for_pragma(other, self.dialect);
+                    return Err(e);
                 }
             }
         }
@@ -351,15 +394,43 @@ impl State<'_> {
     }
 }
 
-fn doc_symbol(doc: &DocBlock) -> Option<String> {
-    let first = &doc.lines.first()?.1;
-    let rest = first.strip_prefix('@')?;
-    let end = rest.find(':')?;
-    Some(rest[..end].to_owned())
+/// When an unknown pragma is another release's spelling, say which.
+fn hint_for_pragma(name: &str, dialect: Dialect) -> Option<String> {
+    let older = ["returns-whitelist", "name-case-whitelist"];
+    let newer = [
+        "command-name-exceptions",
+        "command-returns-exceptions",
+        "member-name-exceptions",
+        "documentation-exceptions",
+    ];
+    if older.contains(&name) {
+        Some(format!(
+            "'{name}' is the spelling of QEMU 5.2 and older; this schema is read as {dialect} (choose the dialect of the schema's QEMU release)"
+        ))
+    } else if newer.contains(&name) {
+        Some(format!(
+            "'{name}' is not known to {dialect}; it belongs to a newer release (choose the dialect of the schema's QEMU release)"
+        ))
+    } else {
+        None
+    }
 }
 
-#[derive(Debug, PartialEq)]
-enum Tok {
+fn reject_expr_doc(doc: Option<QapiDoc>) -> Result<()> {
+    match doc {
+        Some(d) if d.symbol.is_some() => Err(SchemaError::at(
+            &d.location,
+            format!(
+                "documentation for '{}' is not followed by the definition",
+                d.symbol.as_deref().unwrap_or_default()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tok {
     LBrace,
     RBrace,
     LBracket,
@@ -368,50 +439,71 @@ enum Tok {
     Comma,
     Str(String),
     Bool(bool),
-    /// A comment starting with `##` (the whole comment text).
-    Doc(String),
-    /// A `#` comment, only returned inside doc blocks.
+    /// A comment (the whole text, `#` included): only doc comments (`##...`) at top
+    /// level, every comment inside a doc block.
     Comment(String),
     Eof,
 }
 
-struct Token {
-    kind: Tok,
-    line: u32,
-    col: u32,
+/// The lexer and recursive-descent parser of one file.
+pub(crate) struct Parser {
+    src: String,
+    /// Byte index of the next character.
+    cursor: usize,
+    /// Byte index where the current token starts.
+    pub(crate) pos: usize,
+    /// Byte index where the current line starts.
+    pub(crate) line_pos: usize,
+    pub(crate) line: u32,
+    pub(crate) tok: Tok,
+    pub(crate) file: Arc<str>,
+    pub(crate) included_from: Arc<[(Arc<str>, u32)]>,
+    pub(crate) dialect: Dialect,
 }
 
-struct Lexer {
-    src: Vec<char>,
-    pos: usize,
-    line: u32,
-    line_start: usize,
-    file: Arc<str>,
-    included_from: Arc<[(Arc<str>, u32)]>,
-}
-
-impl Lexer {
-    fn new(text: &str, file: Arc<str>, included_from: Arc<[(Arc<str>, u32)]>) -> Lexer {
-        // Universal newlines, and a final newline.
-        let mut t = text.replace("\r\n", "\n").replace('\r', "\n");
-        if !t.ends_with('\n') {
-            t.push('\n');
+impl Parser {
+    pub(crate) fn new(
+        text: &str,
+        file: Arc<str>,
+        included_from: Arc<[(Arc<str>, u32)]>,
+        dialect: Dialect,
+    ) -> Parser {
+        // Universal newlines, and a final newline, as Python reads the file.
+        let mut src = if text.contains('\r') {
+            text.replace("\r\n", "\n").replace('\r', "\n")
+        } else {
+            text.to_owned()
+        };
+        if !src.ends_with('\n') {
+            src.push('\n');
         }
-        Lexer {
-            src: t.chars().collect(),
+        Parser {
+            src,
+            cursor: 0,
             pos: 0,
+            line_pos: 0,
             line: 1,
-            line_start: 0,
+            tok: Tok::Eof,
             file,
             included_from,
+            dialect,
         }
     }
 
-    fn column(&self, pos: usize) -> u32 {
+    /// The current line, as a location.
+    pub(crate) fn location(&self) -> Location {
+        Location::new(self.file.clone(), self.line, self.included_from.clone())
+    }
+
+    /// QEMU's column of the current token: characters from the line start, where a tab
+    /// computes `(col + 7) % 8 + 1` (sic).
+    pub(crate) fn column(&self) -> u32 {
         let mut col = 1u32;
-        for &c in &self.src[self.line_start..pos.min(self.src.len())] {
-            if c == '\t' {
-                col = col.div_ceil(8) * 8 + 1;
+        let end = self.pos.min(self.src.len());
+        let start = self.line_pos.min(end);
+        for ch in self.src[start..end].chars() {
+            if ch == '\t' {
+                col = (col + 7) % 8 + 1;
             } else {
                 col += 1;
             }
@@ -419,213 +511,290 @@ impl Lexer {
         col
     }
 
-    fn error(&self, line: u32, col: u32, msg: impl Into<String>) -> SchemaError {
+    /// A parse error at the current token.
+    pub(crate) fn error(&self, msg: impl Into<String>) -> SchemaError {
         SchemaError {
-            location: Location::new(self.file.clone(), line, self.included_from.clone()),
-            column: Some(col),
+            location: self.location(),
+            column: Some(self.column()),
             definition: None,
             message: msg.into(),
+            hint: None,
         }
     }
 
-    fn error_at(&self, tok: &Token, msg: impl Into<String>) -> SchemaError {
-        self.error(tok.line, tok.col, msg)
+    /// Python's `str.isspace()`.
+    fn is_space(c: char) -> bool {
+        c.is_whitespace() || matches!(c, '\x1c'..='\x1f')
     }
 
-    /// The next token. In a doc block (`in_doc`), `#` comments are tokens too.
-    fn next(&mut self, in_doc: bool) -> Result<Token> {
+    /// Reads the next token. `skip_comment`: plain `#` comments are skipped (a comment
+    /// starting with `##` is always returned).
+    pub(crate) fn accept(&mut self, skip_comment: bool) -> Result<()> {
+        let mut skip_comment = skip_comment;
         loop {
-            let Some(&c) = self.src.get(self.pos) else {
-                return Ok(Token {
-                    kind: Tok::Eof,
-                    line: self.line,
-                    col: self.column(self.pos),
-                });
+            let Some(ch) = self.src[self.cursor..].chars().next() else {
+                // Unreachable: the text ends with a newline, which stops at EOF.
+                self.tok = Tok::Eof;
+                return Ok(());
             };
-            let start = self.pos;
-            let (line, col) = (self.line, self.column(start));
-            let tok = |kind| Token { kind, line, col };
-            self.pos += 1;
-            match c {
-                '\n' => {
-                    self.line += 1;
-                    self.line_start = self.pos;
-                }
+            self.pos = self.cursor;
+            self.cursor += ch.len_utf8();
+            match ch {
                 '#' => {
-                    let end = self.src[start..]
-                        .iter()
-                        .position(|&c| c == '\n')
-                        .map_or(self.src.len(), |p| start + p);
-                    let text: String = self.src[start..end].iter().collect();
-                    self.pos = end;
-                    if text.starts_with("##") {
-                        return Ok(tok(Tok::Doc(text)));
+                    if self.src[self.cursor..].starts_with('#') {
+                        skip_comment = false;
                     }
-                    if in_doc {
-                        return Ok(tok(Tok::Comment(text)));
+                    let end = self.src[self.cursor..]
+                        .find('\n')
+                        .map_or(self.src.len(), |e| self.cursor + e);
+                    self.cursor = end;
+                    if !skip_comment {
+                        self.tok = Tok::Comment(self.src[self.pos..end].to_owned());
+                        return Ok(());
                     }
                 }
-                '{' => return Ok(tok(Tok::LBrace)),
-                '}' => return Ok(tok(Tok::RBrace)),
-                '[' => return Ok(tok(Tok::LBracket)),
-                ']' => return Ok(tok(Tok::RBracket)),
-                ':' => return Ok(tok(Tok::Colon)),
-                ',' => return Ok(tok(Tok::Comma)),
+                '{' => return self.set(Tok::LBrace),
+                '}' => return self.set(Tok::RBrace),
+                '[' => return self.set(Tok::LBracket),
+                ']' => return self.set(Tok::RBracket),
+                ':' => return self.set(Tok::Colon),
+                ',' => return self.set(Tok::Comma),
                 '\'' => {
-                    let mut s = String::new();
-                    loop {
-                        let Some(&ch) = self.src.get(self.pos) else {
-                            return Err(self.error(line, col, "missing terminating \"'\""));
-                        };
-                        self.pos += 1;
-                        match ch {
-                            '\'' => break,
-                            '\n' => return Err(self.error(line, col, "missing terminating \"'\"")),
-                            '\\' => {
-                                let esc = self.src.get(self.pos).copied().unwrap_or('\n');
-                                self.pos += 1;
-                                if esc != '\\' {
-                                    return Err(self.error(
-                                        line,
-                                        self.column(self.pos - 2),
-                                        format!("unknown escape \\{esc}"),
-                                    ));
+                    let s = self.string()?;
+                    return self.set(Tok::Str(s));
+                }
+                '\n' => {
+                    if self.cursor == self.src.len() {
+                        self.tok = Tok::Eof;
+                        return Ok(());
+                    }
+                    self.line += 1;
+                    self.line_pos = self.cursor;
+                }
+                _ if self.src[self.pos..].starts_with("true") => {
+                    self.cursor = self.pos + 4;
+                    return self.set(Tok::Bool(true));
+                }
+                _ if self.src[self.pos..].starts_with("false") => {
+                    self.cursor = self.pos + 5;
+                    return self.set(Tok::Bool(false));
+                }
+                c if Parser::is_space(c) => {}
+                _ => {
+                    // Show up to the next structural, whitespace or quote character.
+                    let quote_too = self.dialect.stray_stops_at_double_quote();
+                    let word: String = self.src[self.pos..]
+                        .chars()
+                        .take_while(|&c| {
+                            !"[]{}:,'".contains(c)
+                                && !Parser::is_space(c)
+                                && !(quote_too && c == '"')
+                        })
+                        .collect();
+                    self.tok = Tok::Eof;
+                    return Err(self.error(format!("stray '{word}'")));
+                }
+            }
+        }
+    }
+
+    fn set(&mut self, tok: Tok) -> Result<()> {
+        self.tok = tok;
+        Ok(())
+    }
+
+    /// After an opening `'`: the string up to the closing one. Errors point at the
+    /// opening quote, as QEMU's do.
+    fn string(&mut self) -> Result<String> {
+        let mut out = String::new();
+        let mut esc = false;
+        loop {
+            let Some(ch) = self.src[self.cursor..].chars().next() else {
+                return Err(self.error("missing terminating \"'\""));
+            };
+            self.cursor += ch.len_utf8();
+            if ch == '\n' {
+                return Err(self.error("missing terminating \"'\""));
+            }
+            if esc {
+                if ch != '\\' {
+                    return Err(self.error(format!("unknown escape \\{ch}")));
+                }
+                esc = false;
+            } else if ch == '\\' {
+                esc = true;
+                continue;
+            } else if ch == '\'' {
+                return Ok(out);
+            }
+            if (ch as u32) < 32 || (ch as u32) >= 127 {
+                return Err(self.error("funny character in string"));
+            }
+            out.push(ch);
+        }
+    }
+
+    /// After `{` and a key: the `:` and the key's check; returns the key.
+    fn member_key(&mut self, keys: &HashSet<String>) -> Result<String> {
+        let Tok::Str(key) = std::mem::replace(&mut self.tok, Tok::Eof) else {
+            return Err(self.error("expected string"));
+        };
+        self.accept(true)?;
+        if self.tok != Tok::Colon {
+            return Err(self.error("expected ':'"));
+        }
+        self.accept(true)?;
+        if keys.contains(&key) {
+            return Err(self.error(format!("duplicate key '{key}'")));
+        }
+        Ok(key)
+    }
+
+    /// A value, with an explicit stack instead of recursion, so that no input can
+    /// exhaust the thread's stack. `object_only`: QEMU 5.2 demands `{` at top level.
+    pub(crate) fn get_expr(&mut self, object_only: bool, _depth: usize) -> Result<Val> {
+        enum Frame {
+            Dict {
+                out: Vec<(String, Val)>,
+                keys: HashSet<String>,
+                key: String,
+            },
+            List(Vec<Val>),
+        }
+        if object_only && self.tok != Tok::LBrace {
+            return Err(self.error("expected '{'"));
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        loop {
+            // The start of a value.
+            let mut val = match std::mem::replace(&mut self.tok, Tok::Eof) {
+                Tok::LBrace => {
+                    if stack.len() >= MAX_DEPTH {
+                        self.tok = Tok::LBrace;
+                        return Err(self.error(format!(
+                            "nesting too deep: more than {MAX_DEPTH} levels of '{{' and '['"
+                        )));
+                    }
+                    self.accept(true)?;
+                    if self.tok == Tok::RBrace {
+                        self.accept(true)?;
+                        Val::Dict(Vec::new())
+                    } else {
+                        if !matches!(self.tok, Tok::Str(_)) {
+                            return Err(self.error("expected string or '}'"));
+                        }
+                        let keys = HashSet::new();
+                        let key = self.member_key(&keys)?;
+                        stack.push(Frame::Dict {
+                            out: Vec::new(),
+                            keys,
+                            key,
+                        });
+                        continue;
+                    }
+                }
+                Tok::LBracket => {
+                    if stack.len() >= MAX_DEPTH {
+                        self.tok = Tok::LBracket;
+                        return Err(self.error(format!(
+                            "nesting too deep: more than {MAX_DEPTH} levels of '{{' and '['"
+                        )));
+                    }
+                    self.accept(true)?;
+                    if self.tok == Tok::RBracket {
+                        self.accept(true)?;
+                        Val::List(Vec::new())
+                    } else {
+                        if !matches!(
+                            self.tok,
+                            Tok::LBrace | Tok::LBracket | Tok::Str(_) | Tok::Bool(_)
+                        ) {
+                            return Err(self.error(self.dialect.expected_value_or_rbracket()));
+                        }
+                        stack.push(Frame::List(Vec::new()));
+                        continue;
+                    }
+                }
+                Tok::Str(s) => {
+                    self.accept(true)?;
+                    Val::Str(s)
+                }
+                Tok::Bool(b) => {
+                    self.accept(true)?;
+                    Val::Bool(b)
+                }
+                other => {
+                    self.tok = other;
+                    return Err(self.error(self.dialect.expected_value()));
+                }
+            };
+            // Hand the value to the enclosing object or array, closing what ends.
+            loop {
+                match stack.last_mut() {
+                    None => return Ok(val),
+                    Some(Frame::Dict { out, keys, key }) => {
+                        let k = std::mem::take(key);
+                        keys.insert(k.clone());
+                        out.push((k, val));
+                        match self.tok {
+                            Tok::RBrace => {
+                                self.accept(true)?;
+                                let Some(Frame::Dict { out, .. }) = stack.pop() else {
+                                    unreachable!("matched a dict frame above")
+                                };
+                                val = Val::Dict(out);
+                            }
+                            Tok::Comma => {
+                                self.accept(true)?;
+                                if !matches!(self.tok, Tok::Str(_)) {
+                                    return Err(self.error("expected string"));
                                 }
-                                s.push('\\');
+                                let next = self.member_key(keys)?;
+                                *key = next;
+                                break;
                             }
-                            ch if !(' '..='~').contains(&ch) => {
-                                return Err(self.error(
-                                    line,
-                                    self.column(self.pos - 1),
-                                    format!("funny character in string (U+{:04X})", ch as u32),
-                                ));
-                            }
-                            ch => s.push(ch),
+                            _ => return Err(self.error("expected ',' or '}'")),
                         }
                     }
-                    return Ok(tok(Tok::Str(s)));
-                }
-                c if c.is_whitespace() => {}
-                _ => {
-                    let rest: String = self.src[start..].iter().take(5).collect();
-                    if rest.starts_with("true") {
-                        self.pos = start + 4;
-                        return Ok(tok(Tok::Bool(true)));
+                    Some(Frame::List(out)) => {
+                        out.push(val);
+                        match self.tok {
+                            Tok::RBracket => {
+                                self.accept(true)?;
+                                let Some(Frame::List(out)) = stack.pop() else {
+                                    unreachable!("matched a list frame above")
+                                };
+                                val = Val::List(out);
+                            }
+                            Tok::Comma => {
+                                self.accept(true)?;
+                                break;
+                            }
+                            _ => return Err(self.error("expected ',' or ']'")),
+                        }
                     }
-                    if rest.starts_with("false") {
-                        self.pos = start + 5;
-                        return Ok(tok(Tok::Bool(false)));
-                    }
-                    let word: String = self.src[start..]
-                        .iter()
-                        .take_while(|&&c| !c.is_whitespace() && !"[]{}:,'".contains(c) && c != '#')
-                        .collect();
-                    let word = if word.is_empty() { c.to_string() } else { word };
-                    return Err(self.error(line, col, format!("stray '{word}'")));
                 }
             }
         }
     }
 
-    /// After `{`: the members up to the matching `}`.
-    fn dict_body(&mut self) -> Result<Vec<(String, Val)>> {
-        let mut out: Vec<(String, Val)> = Vec::new();
-        let mut tok = self.next(false)?;
-        if tok.kind == Tok::RBrace {
-            return Ok(out);
-        }
-        loop {
-            let Tok::Str(key) = &tok.kind else {
-                return Err(self.error_at(
-                    &tok,
-                    if out.is_empty() {
-                        "expected string or '}'"
-                    } else {
-                        "expected string"
-                    },
-                ));
-            };
-            let colon = self.next(false)?;
-            if colon.kind != Tok::Colon {
-                return Err(self.error_at(&colon, "expected ':'"));
-            }
-            if out.iter().any(|(k, _)| k == key) {
-                return Err(self.error_at(&tok, format!("duplicate key '{key}'")));
-            }
-            let key = key.clone();
-            let value = self.value()?;
-            out.push((key, value));
-            let sep = self.next(false)?;
-            match sep.kind {
-                Tok::RBrace => return Ok(out),
-                Tok::Comma => tok = self.next(false)?,
-                _ => return Err(self.error_at(&sep, "expected ',' or '}'")),
-            }
+    /// The current comment token's text, for the doc parser.
+    pub(crate) fn comment(&self) -> Option<&str> {
+        match &self.tok {
+            Tok::Comment(c) => Some(c),
+            _ => None,
         }
     }
 
-    fn list_body(&mut self) -> Result<Vec<Val>> {
-        let mut out = Vec::new();
-        let mut tok = self.next(false)?;
-        if tok.kind == Tok::RBracket {
-            return Ok(out);
-        }
-        loop {
-            out.push(self.value_from(tok, out.is_empty())?);
-            let sep = self.next(false)?;
-            match sep.kind {
-                Tok::RBracket => return Ok(out),
-                Tok::Comma => tok = self.next(false)?,
-                _ => return Err(self.error_at(&sep, "expected ',' or ']'")),
-            }
-        }
+    /// Moves the reported position (QEMU's "HACK so the error message points to the
+    /// offending spot").
+    pub(crate) fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.src.len());
     }
 
-    fn value(&mut self) -> Result<Val> {
-        let tok = self.next(false)?;
-        self.value_from(tok, false)
-    }
-
-    fn value_from(&mut self, tok: Token, first_in_list: bool) -> Result<Val> {
-        match tok.kind {
-            Tok::LBrace => Ok(Val::Dict(self.dict_body()?)),
-            Tok::LBracket => Ok(Val::List(self.list_body()?)),
-            Tok::Str(s) => Ok(Val::Str(s)),
-            Tok::Bool(b) => Ok(Val::Bool(b)),
-            _ if first_in_list => Err(self.error_at(&tok, "expected value or ']'")),
-            _ => Err(self.error_at(&tok, "expected '{', '[', string, or boolean")),
-        }
-    }
-
-    /// After an opening `##`: the lines up to the closing `##`.
-    fn doc_block(&mut self, line: u32) -> Result<DocBlock> {
-        let location = Location::new(self.file.clone(), line, self.included_from.clone());
-        let mut lines = Vec::new();
-        loop {
-            let tok = self.next(true)?;
-            match tok.kind {
-                Tok::Doc(t) if t == "##" => return Ok(DocBlock { location, lines }),
-                Tok::Doc(t) if t.starts_with("##") && t[2..].trim().is_empty() => {
-                    return Ok(DocBlock { location, lines })
-                }
-                Tok::Doc(_) => {
-                    return Err(
-                        self.error_at(&tok, "junk after '##' at end of documentation comment")
-                    )
-                }
-                Tok::Comment(ref t) => {
-                    let text = if t == "#" {
-                        String::new()
-                    } else if let Some(rest) = t.strip_prefix("# ") {
-                        rest.to_owned()
-                    } else {
-                        return Err(self.error_at(&tok, "missing space after #"));
-                    };
-                    lines.push((tok.line, text));
-                }
-                _ => return Err(self.error_at(&tok, "documentation comment must end with '##'")),
-            }
-        }
+    /// The byte index where the current line starts.
+    pub(crate) fn line_start(&self) -> usize {
+        self.line_pos
     }
 }
 
@@ -640,7 +809,7 @@ mod tests {
             self.0
                 .get(&normalize(path))
                 .cloned()
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+                .ok_or_else(|| std::io::Error::from_raw_os_error(2))
         }
         fn canonical(&self, path: &Path) -> PathBuf {
             normalize(path)
@@ -652,7 +821,7 @@ mod tests {
             .iter()
             .map(|(p, t)| (PathBuf::from(p), t.to_string()))
             .collect());
-        parse_schema(&m, Path::new(files[0].0))
+        parse_schema(&m, Path::new(files[0].0), Dialect::LATEST, DocMode::Checked)
     }
 
     fn err(text: &str) -> SchemaError {
@@ -679,36 +848,50 @@ mod tests {
     }
 
     #[test]
-    fn syntax_errors_have_columns() {
+    fn errors_are_where_qemu_puts_them() {
         let e = err("{ 'a': 1 }");
         assert_eq!((e.location.line, e.column), (1, Some(8)));
-        assert!(e.message.contains("stray '1'"), "{e}");
+        assert_eq!(e.message, "stray '1'");
         let e = err("{ 'a': 'b' 'c': 'd' }");
-        assert!(e.message.contains("expected ',' or '}'"));
-        let e = err("{ 'a': 'b', }");
-        assert!(e.message.contains("expected string"));
+        assert_eq!(e.message, "expected ',' or '}'");
+        assert_eq!(err("{ 'a': 'b', }").message, "expected string");
         let e = err("{ 'a': 'b', 'a': 'c' }");
-        assert!(e.message.contains("duplicate key 'a'"));
-        let e = err("\t{ 'a': \"b\" }");
-        assert_eq!(e.column, Some(16));
+        assert_eq!((e.message.as_str(), e.column), ("duplicate key 'a'", Some(18)));
         let e = err("{ 'a': 'b\\'' }");
-        assert!(e.message.contains("unknown escape"));
+        assert_eq!((e.message.as_str(), e.column), ("unknown escape \\'", Some(8)));
         let e = err("{ 'a': 'b\tc' }");
-        assert!(e.message.contains("funny character"));
-        let e = err("{ 'a': 'unclosed }\n");
-        assert!(e.message.contains("missing terminating"));
-        let e = err("{ 'a': trueish }");
-        assert!(e.message.contains("stray 'ish'"), "{e}");
-        let e = err("[ 'a' ]");
-        assert!(e.message.contains("top-level expression must be an object"));
-        let e = err("{ 'a': [ 'b', ] }");
-        assert!(
-            e.message.contains("expected value") || e.message.contains("expected '{'"),
-            "{e}"
+        assert_eq!(e.message, "funny character in string");
+        assert!(err("{ 'a': 'unclosed }\n").message.contains("missing terminating"));
+        assert_eq!(err("{ 'a': trueish }").message, "stray 'ish'");
+        assert_eq!(
+            err("[ 'a' ]").message,
+            "top-level expression must be an object"
         );
-        let e = err("{ 'a': 'b' },\n{ 'c': 'd' }");
-        assert!(e.message.contains("top-level expression must be an object"));
+        // At the end of the input: just past the end of the last line.
+        let e = err("{ 'key': 'value'\n");
+        assert_eq!((e.location.line, e.column), (1, Some(17)));
         assert!(parse(&[("s.json", "")]).unwrap().exprs.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for open in ["{ 'a': ", "[ "] {
+            let text = open.repeat(10_000);
+            let e = err(&format!("{{ 'x': {text}"));
+            assert!(e.message.contains("nesting too deep"), "{e}");
+            assert_eq!(e.location.line, 1);
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_read_in_linear_time() {
+        let members: String = (0..30_000).map(|i| format!("'m{i}': 'str', ")).collect();
+        let text = format!("{{ 'struct': 'S', 'data': {{ {members} 'last': 'int' }} }}");
+        let t = std::time::Instant::now();
+        let p = parse(&[("s.json", &text)]).unwrap();
+        assert_eq!(p.exprs.len(), 1);
+        // Generous: quadratic behaviour would take tens of seconds.
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
@@ -725,28 +908,25 @@ mod tests {
             .map(|e| e.expr[0].1.as_str().unwrap())
             .collect();
         assert_eq!(names, ["B", "A", "Top"]);
-        assert_eq!(&*p.exprs[0].module, "b.json");
         assert_eq!(p.exprs[0].location.included_from.len(), 2);
+        assert_eq!(&*p.exprs[0].location.file, "dir/sub/../b.json");
 
         let e = parse(&[("a.json", "{ 'include': 'a.json' }")]).unwrap_err();
-        assert!(e.message.contains("inclusion loop"), "{e}");
+        assert_eq!(e.message, "inclusion loop for a.json");
         let e = parse(&[
             ("a.json", "{ 'include': 'b.json' }"),
             ("b.json", "\n{ 'include': 'a.json' }"),
         ])
         .unwrap_err();
-        assert!(e.message.contains("inclusion loop"));
-        assert_eq!(e.location.line, 2);
         assert_eq!(
             e.to_string(),
             "In file included from a.json:1:\nb.json:2: inclusion loop for a.json"
         );
         let e = parse(&[("a.json", "{ 'include': 'missing.json' }")]).unwrap_err();
-        assert!(e.message.contains("can't read include file"));
-        let e = parse(&[("a.json", "{ 'include': 'x', 'y': 'z' }")]).unwrap_err();
-        assert!(e.message.contains("invalid 'include' directive"));
-        let e = parse(&[("a.json", "{ 'include': ['x'] }")]).unwrap_err();
-        assert!(e.message.contains("must be a string"));
+        assert_eq!(
+            e.message,
+            "can't read include file 'missing.json': No such file or directory"
+        );
     }
 
     #[test]
@@ -758,49 +938,8 @@ mod tests {
         .unwrap();
         assert!(!p.pragma.doc_required);
         assert_eq!(p.pragma.command_name_exceptions, ["a_b"]);
-        for (text, want) in [
-            ("{ 'pragma': { 'nope': true } }", "unknown pragma 'nope'"),
-            ("{ 'pragma': { 'doc-required': 'yes' } }", "must be boolean"),
-            (
-                "{ 'pragma': { 'member-name-exceptions': 'X' } }",
-                "must be a list of strings",
-            ),
-            ("{ 'pragma': [] }", "must be an object"),
-            ("{ 'pragma': {}, 'x': 'y' }", "invalid 'pragma' directive"),
-        ] {
-            assert!(err(text).message.contains(want), "{text}");
-        }
-    }
-
-    #[test]
-    fn doc_blocks() {
-        let p = parse(&[(
-            "s.json",
-            "##\n# = Heading\n##\n\n##\n# @E:\n#\n# Text.\n##\n# plain comment\n{ 'enum': 'E', 'data': [] }",
-        )])
-        .unwrap();
-        assert_eq!(p.free_docs.len(), 1);
-        let doc = p.exprs[0].doc.as_ref().unwrap();
-        assert_eq!(doc.lines[0].1, "@E:");
-        assert_eq!(doc.lines[2], (8, "Text.".to_owned()));
-        for (text, want) in [
-            ("## x\n##\n", "junk after '##' at start"),
-            ("##\n# a\n## x\n", "junk after '##' at end"),
-            ("##\n#a\n##\n", "missing space after #"),
-            ("##\n# a\n{ 'enum': 'E', 'data': [] }", "must end with '##'"),
-            ("##\n# @E:\n##\n", "is not followed by the definition"),
-            (
-                "##\n# @E:\n##\n##\n# @F:\n##\n{ 'enum': 'F', 'data': [] }",
-                "is not followed",
-            ),
-            ("##\n# @E:\n##\n{ 'include': 'x.json' }", "is not followed"),
-            (
-                "##\n# free\n##\n{ 'enum': 'F', 'data': [] }",
-                "definition documentation required",
-            ),
-            ("{ 'a': 'b' ## x\n }", "expected"),
-        ] {
-            assert!(err(text).message.contains(want), "{text:?}: {}", err(text));
-        }
+        let e = err("{ 'pragma': { 'returns-whitelist': [] } }");
+        assert_eq!(e.message, "unknown pragma 'returns-whitelist'");
+        assert!(e.to_string().contains("QEMU 5.2"), "{e}");
     }
 }

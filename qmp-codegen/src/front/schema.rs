@@ -1,0 +1,1506 @@
+//! The whole-schema checks of QEMU's `schema.py`: every definition becomes an entity
+//! (with the implicit ones QEMU makes: arrays, argument types, inline bases, the tag
+//! enums and wrappers of 5.2's simple unions), names are defined once, and `check()`
+//! runs on each entity in order, resolving every reference, flattening bases, adding
+//! implicit union branches and checking clashes, exactly once. Doc comments are
+//! connected to what they document and checked.
+//!
+//! The result is the [`Resolved`](crate::resolved::Resolved) schema.
+
+use super::doc::QapiDoc;
+use super::expr::{c_name, Info};
+use super::parser::Pragma;
+use crate::diag::{Result, SchemaError};
+use crate::dialect::Dialect;
+use crate::doc::DocMode;
+use crate::model::{self, Cond, Definition, Feature, Members, TypeRef};
+use crate::resolved::{self as r, JsonType, Origin, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type R<T> = std::result::Result<T, SchemaError>;
+
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Unchecked,
+    Checking,
+    Done,
+}
+
+/// An object member before and after resolution.
+#[derive(Clone)]
+struct RawMember {
+    name: String,
+    ty_name: String,
+    optional: bool,
+    cond: Option<Cond>,
+    features: Vec<Feature>,
+    defined_in: String,
+    info: Option<Info>,
+    role: &'static str,
+    ty: Option<TypeId>,
+}
+
+#[derive(Clone)]
+struct RawVariant {
+    name: String,
+    ty_name: String,
+    cond: Option<Cond>,
+    defined_in: String,
+    info: Option<Info>,
+    implicit: bool,
+    ty: Option<TypeId>,
+}
+
+enum EntKind {
+    Builtin(JsonType),
+    Enum {
+        values: Vec<model::EnumValue>,
+        prefix: Option<String>,
+    },
+    Array {
+        elem_name: String,
+        elem: Option<TypeId>,
+    },
+    Object {
+        base_name: Option<String>,
+        base: Option<TypeId>,
+        local: Vec<RawMember>,
+        members: Vec<RawMember>,
+        /// `(tag name, simple, variants, tag type)`.
+        branches: Option<(String, bool, Vec<RawVariant>, Option<TypeId>)>,
+    },
+    Alternate {
+        variants: Vec<RawVariant>,
+    },
+    Command {
+        arg_name: Option<String>,
+        ret_name: Option<String>,
+        arg: Option<TypeId>,
+        ret: Option<TypeId>,
+        def: usize,
+        boxed: bool,
+    },
+    Event {
+        arg_name: Option<String>,
+        arg: Option<TypeId>,
+        def: usize,
+        boxed: bool,
+    },
+}
+
+struct Ent {
+    name: String,
+    meta: &'static str,
+    info: Option<Info>,
+    module: Arc<str>,
+    cond: Option<Cond>,
+    /// 5.2: a simple union's wrapper has the condition of the type it wraps.
+    cond_of: Option<String>,
+    features: Vec<Feature>,
+    /// Index into the docs table.
+    doc: Option<usize>,
+    kind: EntKind,
+    state: State,
+    /// A type (not a command or event).
+    is_type: bool,
+    implicit: bool,
+}
+
+pub(crate) struct Builder<'a> {
+    dialect: Dialect,
+    pragma: &'a Pragma,
+    check_docs: bool,
+    ents: Vec<Ent>,
+    by_name: HashMap<String, usize>,
+    docs: Vec<QapiDoc>,
+    /// First use of each feature name: the 64-feature limit.
+    feature_first: Vec<(String, Option<Info>)>,
+    feature_seen: std::collections::HashSet<String>,
+    /// Each command's flags by definition index: gen, success-response, allow-oob,
+    /// allow-preconfig, coroutine.
+    flags: HashMap<usize, (bool, bool, bool, bool, bool)>,
+}
+
+fn builtin_json(name: &str) -> Option<JsonType> {
+    Some(match name {
+        "str" => JsonType::String,
+        "number" => JsonType::Number,
+        "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32"
+        | "uint64" | "size" => JsonType::Int,
+        "bool" => JsonType::Boolean,
+        "any" => JsonType::Value,
+        "null" => JsonType::Null,
+        _ => return None,
+    })
+}
+
+const BUILTINS: [&str; 15] = [
+    "str", "number", "int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+    "uint64", "size", "bool", "any", "null",
+];
+
+fn err(info: Option<&Info>, msg: impl Into<String>) -> SchemaError {
+    match info {
+        Some(i) => i.err(msg),
+        None => SchemaError::at(
+            &crate::diag::Location::new(Arc::from("builtin"), 1, Arc::from([])),
+            msg,
+        ),
+    }
+}
+
+impl<'a> Builder<'a> {
+    pub(crate) fn new(dialect: Dialect, pragma: &'a Pragma, docs: DocMode) -> Self {
+        Builder {
+            dialect,
+            pragma,
+            check_docs: docs == DocMode::Checked,
+            ents: Vec::new(),
+            by_name: HashMap::new(),
+            docs: Vec::new(),
+            feature_first: vec![("deprecated".into(), None), ("unstable".into(), None)],
+            feature_seen: ["deprecated".to_owned(), "unstable".to_owned()].into(),
+            flags: HashMap::new(),
+        }
+    }
+
+    fn modern(&self) -> bool {
+        self.dialect >= Dialect::QEMU_10_0
+    }
+
+    // ------------------------------------------------------------ definitions
+
+    /// QEMU's `_def_definition`: a name is defined once.
+    fn define(&mut self, ent: Ent) -> R<usize> {
+        if let Some(&other) = self.by_name.get(&ent.name) {
+            let o = &self.ents[other];
+            return Err(match &o.info {
+                Some(oi) => {
+                    let prev = oi.err("previous definition");
+                    err(
+                        ent.info.as_ref(),
+                        format!("'{}' is already defined\n{}", ent.name, prev.qemu_text()),
+                    )
+                }
+                None => err(
+                    ent.info.as_ref(),
+                    format!("{} is already defined", self.describe(other)),
+                ),
+            });
+        }
+        let id = self.ents.len();
+        self.by_name.insert(ent.name.clone(), id);
+        self.ents.push(ent);
+        Ok(id)
+    }
+
+    fn ent(name: &str, meta: &'static str, info: Option<Info>, kind: EntKind, is_type: bool) -> Ent {
+        Ent {
+            name: name.to_owned(),
+            meta,
+            info,
+            module: Arc::from("builtin"),
+            cond: None,
+            cond_of: None,
+            features: Vec::new(),
+            doc: None,
+            kind,
+            state: State::Unchecked,
+            is_type,
+            implicit: true,
+        }
+    }
+
+    fn predefineds(&mut self) -> R<()> {
+        for b in BUILTINS {
+            let json = builtin_json(b).unwrap_or(JsonType::Value);
+            self.define(Builder::ent(b, "built-in", None, EntKind::Builtin(json), true))?;
+            self.array(b, None)?;
+        }
+        self.define(Builder::ent(
+            "q_empty",
+            "struct",
+            None,
+            EntKind::Object {
+                base_name: None,
+                base: None,
+                local: Vec::new(),
+                members: Vec::new(),
+                branches: None,
+            },
+            true,
+        ))?;
+        let values = model::QTYPE_VALUES
+            .iter()
+            .map(|v| model::EnumValue {
+                name: (*v).to_owned(),
+                cond: None,
+                features: Vec::new(),
+            })
+            .collect();
+        self.define(Builder::ent(
+            "QType",
+            "enum",
+            None,
+            EntKind::Enum {
+                values,
+                prefix: if self.modern() { None } else { Some("QTYPE".into()) },
+            },
+            true,
+        ))?;
+        Ok(())
+    }
+
+    /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
+    fn array(&mut self, elem: &str, info: Option<&Info>) -> R<String> {
+        let name = format!("{elem}List");
+        let exists = self
+            .by_name
+            .get(&name)
+            .is_some_and(|&i| self.ents[i].is_type);
+        if !exists {
+            let mut e = Builder::ent(
+                &name,
+                "array",
+                info.cloned(),
+                EntKind::Array {
+                    elem_name: elem.to_owned(),
+                    elem: None,
+                },
+                true,
+            );
+            if let Some(i) = info {
+                e.module = Arc::from(i.location.file.as_ref());
+            }
+            self.define(e)?;
+        }
+        Ok(name)
+    }
+
+    fn note_features(&mut self, features: &[Feature], info: &Info) {
+        for f in features {
+            if self.feature_seen.insert(f.name.clone()) {
+                self.feature_first.push((f.name.clone(), Some(info.clone())));
+            }
+        }
+    }
+
+    fn type_name(&mut self, t: &TypeRef, info: &Info) -> R<String> {
+        match t {
+            TypeRef::Named(n) => Ok(n.clone()),
+            TypeRef::Array(e) => self.array(e, Some(info)),
+        }
+    }
+
+    fn members(&mut self, ms: &[model::Member], info: &Info, defined_in: &str) -> R<Vec<RawMember>> {
+        let mut out = Vec::with_capacity(ms.len());
+        for m in ms {
+            let ty_name = self.type_name(&m.ty, info)?;
+            self.note_features(&m.features, info);
+            out.push(RawMember {
+                name: m.name.clone(),
+                ty_name,
+                optional: m.optional,
+                cond: m.cond.clone(),
+                features: m.features.clone(),
+                defined_in: defined_in.to_owned(),
+                info: Some(info.clone()),
+                role: "member",
+                ty: None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// QEMU's `_make_implicit_object_type`: `q_obj_NAME-ROLE`, unless there are no
+    /// members.
+    fn implicit_object(
+        &mut self,
+        owner: &str,
+        role: &str,
+        info: &Info,
+        module: &Arc<str>,
+        cond: &Option<Cond>,
+        members: &[model::Member],
+    ) -> R<Option<String>> {
+        if members.is_empty() {
+            return Ok(None);
+        }
+        let name = format!("q_obj_{owner}-{role}");
+        let local = self.members(members, info, &name)?;
+        if self.by_name.contains_key(&name) {
+            // Several users: only a duplicate definition, flagged later.
+            return Ok(Some(name));
+        }
+        let mut e = Builder::ent(
+            &name,
+            "struct",
+            Some(info.clone()),
+            EntKind::Object {
+                base_name: None,
+                base: None,
+                local,
+                members: Vec::new(),
+                branches: None,
+            },
+            true,
+        );
+        e.module = module.clone();
+        e.cond = cond.clone();
+        self.define(e)?;
+        Ok(Some(name))
+    }
+
+    fn info_of(d: &Definition) -> Info {
+        let i = d.info();
+        Info {
+            location: i.location.clone(),
+            defn: Some((d.kind().to_owned(), i.name.clone())),
+        }
+    }
+
+    pub(crate) fn define_all(
+        &mut self,
+        defs: &[Definition],
+        mut docs: Vec<Option<QapiDoc>>,
+    ) -> Result<()> {
+        self.predefineds()?;
+        for (di, d) in defs.iter().enumerate() {
+            if &*d.info().module == "builtin" {
+                continue;
+            }
+            let info = Builder::info_of(d);
+            let i = d.info();
+            self.note_features(&i.features, &info);
+            let doc = docs.get_mut(di).and_then(Option::take).map(|doc| {
+                self.docs.push(doc);
+                self.docs.len() - 1
+            });
+            let base_ent = |kind: EntKind, is_type: bool| Ent {
+                name: i.name.clone(),
+                meta: d.kind(),
+                info: Some(info.clone()),
+                module: i.module.clone(),
+                cond: i.cond.clone(),
+                cond_of: None,
+                features: i.features.clone(),
+                doc,
+                kind,
+                state: State::Unchecked,
+                is_type,
+                implicit: false,
+            };
+            match d {
+                Definition::Enum(e) => {
+                    for v in &e.values {
+                        self.note_features(&v.features, &info);
+                    }
+                    let ent = base_ent(
+                        EntKind::Enum {
+                            values: e.values.clone(),
+                            prefix: e.prefix.clone(),
+                        },
+                        true,
+                    );
+                    self.define(ent)?;
+                }
+                Definition::Struct(s) => {
+                    let local = self.members(&s.members, &info, &i.name)?;
+                    let ent = base_ent(
+                        EntKind::Object {
+                            base_name: s.base.clone(),
+                            base: None,
+                            local,
+                            members: Vec::new(),
+                            branches: None,
+                        },
+                        true,
+                    );
+                    self.define(ent)?;
+                }
+                Definition::Union(u) => {
+                    let base = match &u.base {
+                        Some(Members::Inline(ms)) => {
+                            self.implicit_object(&i.name, "base", &info, &i.module, &i.cond, ms)?
+                        }
+                        Some(Members::Named(n)) => Some(n.clone()),
+                        None => None,
+                    };
+                    let (local, branches) = match &u.discriminator {
+                        Some(tag) => {
+                            let mut vs = Vec::new();
+                            for b in &u.branches {
+                                let ty_name = self.type_name(&b.ty, &info)?;
+                                vs.push(RawVariant {
+                                    name: b.name.clone(),
+                                    ty_name,
+                                    cond: b.cond.clone(),
+                                    defined_in: i.name.clone(),
+                                    info: Some(info.clone()),
+                                    implicit: false,
+                                    ty: None,
+                                });
+                            }
+                            (Vec::new(), Some((tag.clone(), false, vs, None)))
+                        }
+                        None => {
+                            // 5.2 simple union: a wrapper per branch, an implicit enum.
+                            let mut vs = Vec::new();
+                            for b in &u.branches {
+                                let ty_name = self.type_name(&b.ty, &info)?;
+                                let wrapper = self.simple_wrapper(&ty_name, &info, &i.module)?;
+                                vs.push(RawVariant {
+                                    name: b.name.clone(),
+                                    ty_name: wrapper,
+                                    cond: b.cond.clone(),
+                                    defined_in: i.name.clone(),
+                                    info: Some(info.clone()),
+                                    implicit: false,
+                                    ty: None,
+                                });
+                            }
+                            let kind_name = format!("{}Kind", i.name);
+                            let values = u
+                                .branches
+                                .iter()
+                                .map(|b| model::EnumValue {
+                                    name: b.name.clone(),
+                                    cond: b.cond.clone(),
+                                    features: Vec::new(),
+                                })
+                                .collect();
+                            let mut e = Builder::ent(
+                                &kind_name,
+                                "enum",
+                                Some(info.clone()),
+                                EntKind::Enum {
+                                    values,
+                                    prefix: None,
+                                },
+                                true,
+                            );
+                            e.module = i.module.clone();
+                            e.cond = i.cond.clone();
+                            self.define(e)?;
+                            let tag = RawMember {
+                                name: "type".into(),
+                                ty_name: kind_name,
+                                optional: false,
+                                cond: None,
+                                features: Vec::new(),
+                                defined_in: i.name.clone(),
+                                info: Some(info.clone()),
+                                role: "member",
+                                ty: None,
+                            };
+                            (vec![tag], Some(("type".into(), true, vs, None)))
+                        }
+                    };
+                    let ent = base_ent(
+                        EntKind::Object {
+                            base_name: base,
+                            base: None,
+                            local,
+                            members: Vec::new(),
+                            branches,
+                        },
+                        true,
+                    );
+                    self.define(ent)?;
+                }
+                Definition::Alternate(a) => {
+                    let mut vs = Vec::new();
+                    for b in &a.branches {
+                        let ty_name = self.type_name(&b.ty, &info)?;
+                        vs.push(RawVariant {
+                            name: b.name.clone(),
+                            ty_name,
+                            cond: b.cond.clone(),
+                            defined_in: i.name.clone(),
+                            info: Some(info.clone()),
+                            implicit: false,
+                            ty: None,
+                        });
+                    }
+                    let ent = base_ent(EntKind::Alternate { variants: vs }, true);
+                    self.define(ent)?;
+                }
+                Definition::Command(c) => {
+                    self.flags.insert(
+                        di,
+                        (c.gen, c.success_response, c.allow_oob, c.allow_preconfig, c.coroutine),
+                    );
+                    let arg_name = match &c.data {
+                        Some(Members::Inline(ms)) => {
+                            self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
+                        }
+                        Some(Members::Named(n)) => Some(n.clone()),
+                        None => None,
+                    };
+                    let ret_name = match &c.returns {
+                        Some(t) => Some(self.type_name(t, &info)?),
+                        None => None,
+                    };
+                    let ent = base_ent(
+                        EntKind::Command {
+                            arg_name,
+                            ret_name,
+                            arg: None,
+                            ret: None,
+                            def: di,
+                            boxed: c.boxed,
+                        },
+                        false,
+                    );
+                    self.define(ent)?;
+                }
+                Definition::Event(e) => {
+                    let arg_name = match &e.data {
+                        Some(Members::Inline(ms)) => {
+                            self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
+                        }
+                        Some(Members::Named(n)) => Some(n.clone()),
+                        None => None,
+                    };
+                    let ent = base_ent(
+                        EntKind::Event {
+                            arg_name,
+                            arg: None,
+                            def: di,
+                            boxed: e.boxed,
+                        },
+                        false,
+                    );
+                    self.define(ent)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
+    fn simple_wrapper(&mut self, ty: &str, info: &Info, module: &Arc<str>) -> R<String> {
+        let name = format!("q_obj_{ty}-wrapper");
+        let data = RawMember {
+            name: "data".into(),
+            ty_name: ty.to_owned(),
+            optional: false,
+            cond: None,
+            features: Vec::new(),
+            defined_in: name.clone(),
+            info: Some(info.clone()),
+            role: "member",
+            ty: None,
+        };
+        if self.by_name.contains_key(&name) {
+            return Ok(name);
+        }
+        let mut e = Builder::ent(
+            &name,
+            "struct",
+            Some(info.clone()),
+            EntKind::Object {
+                base_name: None,
+                base: None,
+                local: vec![data],
+                members: Vec::new(),
+                branches: None,
+            },
+            true,
+        );
+        e.module = module.clone();
+        e.cond_of = Some(ty.to_owned());
+        self.define(e)?;
+        Ok(name)
+    }
+
+    // ------------------------------------------------------------ describe, resolve
+
+    fn describe(&self, id: usize) -> String {
+        let e = &self.ents[id];
+        match &e.kind {
+            EntKind::Array { elem_name, .. } => format!("array type ['{elem_name}']"),
+            EntKind::Command { .. } | EntKind::Event { .. } => format!("{} '{}'", e.meta, e.name),
+            EntKind::Object {
+                branches: Some(_), ..
+            } => format!("union type '{}'", e.name),
+            _ => format!("{} type '{}'", e.meta, e.name),
+        }
+    }
+
+    /// QEMU's `QAPISchemaMember.describe` of a member, value, feature or branch.
+    fn describe_member(&self, role: &str, name: &str, defined_in: &str, info: Option<&Info>) -> String {
+        let mut role = role.to_owned();
+        let mut meta = "type";
+        let mut owner = defined_in.to_owned();
+        let defn_name = info.and_then(|i| i.defn.as_ref()).map(|d| d.1.as_str());
+        if let Some(rest) = defined_in.strip_prefix("q_obj_") {
+            owner = rest.to_owned();
+            if let Some(o) = rest.strip_suffix("-arg") {
+                role = "parameter".into();
+                if self.modern() {
+                    meta = "command";
+                    owner = o.to_owned();
+                } else {
+                    return format!("{role} '{name}'");
+                }
+            } else if let Some(o) = rest.strip_suffix("-base") {
+                role = format!("base {role}");
+                if self.modern() {
+                    owner = o.to_owned();
+                } else {
+                    return format!("{role} '{name}'");
+                }
+            } else if !self.modern() {
+                return format!("{role} '{name}'");
+            }
+        } else if !self.modern() && self.dialect.has_simple_unions() && defined_in.ends_with("Kind") {
+            return format!("branch '{name}'");
+        }
+        if Some(owner.as_str()) != defn_name {
+            return format!("{role} '{name}' of {meta} '{owner}'");
+        }
+        format!("{role} '{name}'")
+    }
+
+    fn lookup_type(&self, name: &str) -> Option<usize> {
+        self.by_name
+            .get(name)
+            .copied()
+            .filter(|&i| self.ents[i].is_type)
+    }
+
+    fn resolve(&self, name: &str, info: Option<&Info>, what: &str) -> R<usize> {
+        self.lookup_type(name)
+            .ok_or_else(|| err(info, format!("{what} uses unknown type '{name}'")))
+    }
+
+    fn json_type(&self, id: usize) -> &'static str {
+        match &self.ents[id].kind {
+            EntKind::Builtin(j) => match j {
+                JsonType::String => "string",
+                JsonType::Number => "number",
+                JsonType::Int => "int",
+                JsonType::Boolean => "boolean",
+                JsonType::Null => "null",
+                JsonType::Value => "value",
+            },
+            EntKind::Enum { .. } => "string",
+            EntKind::Array { .. } => "array",
+            EntKind::Object { .. } => "object",
+            EntKind::Alternate { .. } => "value",
+            _ => "value",
+        }
+    }
+
+    fn is_object(&self, id: usize) -> bool {
+        matches!(self.ents[id].kind, EntKind::Object { .. })
+    }
+
+    fn is_union(&self, id: usize) -> bool {
+        matches!(
+            self.ents[id].kind,
+            EntKind::Object {
+                branches: Some(_),
+                ..
+            }
+        )
+    }
+
+    // ------------------------------------------------------------ check
+
+    /// `seen`: c_name -> (role, name, defined_in) of the members so far.
+    fn check_clash(
+        &self,
+        info: Option<&Info>,
+        seen: &mut Vec<(String, String, String, &'static str)>,
+        index: &mut HashMap<String, usize>,
+        role: &'static str,
+        name: &str,
+        defined_in: &str,
+    ) -> R<()> {
+        let c = c_name(name);
+        if let Some(&i) = index.get(&c) {
+            let (_, pn, pd, pr) = &seen[i];
+            return Err(err(
+                info,
+                format!(
+                    "{} collides with {}",
+                    self.describe_member(role, name, defined_in, info),
+                    self.describe_member(pr, pn, pd, info)
+                ),
+            ));
+        }
+        index.insert(c.clone(), seen.len());
+        seen.push((c, name.to_owned(), defined_in.to_owned(), role));
+        Ok(())
+    }
+
+    fn check_features(&self, id: usize) -> R<()> {
+        let e = &self.ents[id];
+        let mut seen = Vec::new();
+        let mut idx = HashMap::new();
+        for f in &e.features {
+            self.check_clash(e.info.as_ref(), &mut seen, &mut idx, "feature", &f.name, &e.name)?;
+        }
+        if e.is_type {
+            if self.dialect.has_simple_unions() {
+                if e.features.iter().any(|f| f.name == "deprecated") {
+                    return Err(err(
+                        e.info.as_ref(),
+                        "feature 'deprecated' is not supported for types",
+                    ));
+                }
+            } else {
+                for f in &e.features {
+                    if f.name == "deprecated" || f.name == "unstable" {
+                        return Err(err(
+                            e.info.as_ref(),
+                            format!("feature '{}' is not supported for types", f.name),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, id: usize) -> R<()> {
+        match self.ents[id].kind {
+            EntKind::Object { .. } => return self.check_object(id),
+            _ => {
+                if self.ents[id].state != State::Unchecked {
+                    return Ok(());
+                }
+                self.ents[id].state = State::Done;
+            }
+        }
+        self.check_features(id)?;
+        let info = self.ents[id].info.clone();
+        let name = self.ents[id].name.clone();
+        match &self.ents[id].kind {
+            EntKind::Enum { values, .. } => {
+                let mut seen = Vec::new();
+                let mut idx = HashMap::new();
+                for v in values {
+                    self.check_clash(info.as_ref(), &mut seen, &mut idx, "value", &v.name, &name)?;
+                }
+            }
+            EntKind::Array { elem_name, .. } => {
+                let what = info
+                    .as_ref()
+                    .and_then(|i| i.defn.as_ref())
+                    .map(|d| d.0.clone())
+                    .unwrap_or_default();
+                let elem = self.resolve(elem_name, info.as_ref(), &what)?;
+                if matches!(self.ents[elem].kind, EntKind::Array { .. }) {
+                    return Err(err(
+                        info.as_ref(),
+                        format!("array of array type '{elem_name}' is not supported"),
+                    ));
+                }
+                if let EntKind::Array { elem: slot, .. } = &mut self.ents[id].kind {
+                    *slot = Some(TypeId(elem as u32));
+                }
+            }
+            EntKind::Alternate { .. } => self.check_alternate(id)?,
+            EntKind::Command { .. } => self.check_command(id)?,
+            EntKind::Event { .. } => self.check_event(id)?,
+            EntKind::Builtin(_) | EntKind::Object { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn check_object(&mut self, id: usize) -> R<()> {
+        match self.ents[id].state {
+            State::Done => return Ok(()),
+            State::Checking => {
+                let e = &self.ents[id];
+                return Err(err(
+                    e.info.as_ref(),
+                    format!("object {} contains itself", e.name),
+                ));
+            }
+            State::Unchecked => {}
+        }
+        self.ents[id].state = State::Checking;
+        self.check_features(id)?;
+        let info = self.ents[id].info.clone();
+        let (base_name, local, branches) = match &self.ents[id].kind {
+            EntKind::Object {
+                base_name,
+                local,
+                branches,
+                ..
+            } => (base_name.clone(), local.clone(), branches.clone()),
+            _ => return Ok(()),
+        };
+        let mut seen = Vec::new();
+        let mut idx = HashMap::new();
+        let mut members: Vec<RawMember> = Vec::new();
+        let mut base_id = None;
+        if let Some(b) = &base_name {
+            let base = self.resolve(b, info.as_ref(), "'base'")?;
+            if !self.is_object(base) || self.is_union(base) {
+                return Err(err(
+                    info.as_ref(),
+                    format!("'base' requires a struct type, {} isn't", self.describe(base)),
+                ));
+            }
+            self.check(base)?;
+            let base_members = self.members_of(base);
+            for m in &base_members {
+                self.check_clash(info.as_ref(), &mut seen, &mut idx, m.role, &m.name, &m.defined_in)?;
+            }
+            members.extend(base_members);
+            base_id = Some(TypeId(base as u32));
+        }
+        let mut resolved_local = Vec::with_capacity(local.len());
+        for mut m in local {
+            let what = self.describe_member(m.role, &m.name, &m.defined_in, m.info.as_ref());
+            let ty = self.resolve(&m.ty_name, m.info.as_ref(), &what)?;
+            m.ty = Some(TypeId(ty as u32));
+            let mut fseen = Vec::new();
+            let mut fidx = HashMap::new();
+            for f in &m.features {
+                self.check_clash(m.info.as_ref(), &mut fseen, &mut fidx, "feature", &f.name, &m.name)?;
+            }
+            self.check_clash(info.as_ref(), &mut seen, &mut idx, m.role, &m.name, &m.defined_in)?;
+            members.push(m.clone());
+            resolved_local.push(m);
+        }
+        let mut resolved_branches = None;
+        if let Some((tag, simple, variants, _)) = branches {
+            let (vs, tag_type) = self.check_branches(id, &tag, simple, variants, &members, &info)?;
+            // Clashes between the members and each branch's members.
+            for v in &vs {
+                if let Some(t) = v.ty {
+                    let mut s2 = seen.clone();
+                    let mut i2 = idx.clone();
+                    self.object_check_clash(t.0 as usize, info.as_ref(), &mut s2, &mut i2)?;
+                }
+            }
+            resolved_branches = Some((tag, simple, vs, Some(tag_type)));
+        }
+        if let EntKind::Object {
+            base,
+            local: l,
+            members: ms,
+            branches: b,
+            ..
+        } = &mut self.ents[id].kind
+        {
+            *base = base_id;
+            *l = resolved_local;
+            *ms = members;
+            if resolved_branches.is_some() {
+                *b = resolved_branches;
+            }
+        }
+        self.ents[id].state = State::Done;
+        Ok(())
+    }
+
+    fn members_of(&self, id: usize) -> Vec<RawMember> {
+        match &self.ents[id].kind {
+            EntKind::Object { members, .. } => members.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// QEMU's `QAPISchemaObjectType.check_clash`: this type's members (and, from 7.x
+    /// on, its branches' members, each branch on its own) against `seen`.
+    fn object_check_clash(
+        &self,
+        id: usize,
+        info: Option<&Info>,
+        seen: &mut Vec<(String, String, String, &'static str)>,
+        idx: &mut HashMap<String, usize>,
+    ) -> R<()> {
+        let EntKind::Object {
+            members, branches, ..
+        } = &self.ents[id].kind
+        else {
+            return Ok(());
+        };
+        for m in members {
+            self.check_clash(info, seen, idx, m.role, &m.name, &m.defined_in)?;
+        }
+        if let Some((_, _, vs, _)) = branches {
+            if !self.dialect.has_simple_unions() {
+                for v in vs {
+                    if let Some(t) = v.ty {
+                        let mut s2 = seen.clone();
+                        let mut i2 = idx.clone();
+                        self.object_check_clash(t.0 as usize, info, &mut s2, &mut i2)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_branches(
+        &mut self,
+        _owner: usize,
+        tag_name: &str,
+        simple: bool,
+        mut variants: Vec<RawVariant>,
+        members: &[RawMember],
+        info: &Option<Info>,
+    ) -> R<(Vec<RawVariant>, TypeId)> {
+        let info_r = info.as_ref();
+        let tag = members
+            .iter()
+            .find(|m| c_name(&m.name) == c_name(tag_name))
+            .cloned();
+        let tag_type;
+        if simple {
+            let t = tag.ok_or_else(|| err(info_r, "simple union without a tag"))?;
+            let ty = self.resolve(&t.ty_name, info_r, "member 'type'")?;
+            tag_type = ty;
+        } else {
+            let base_desc = "'base'".to_owned();
+            let Some(tag) = tag.filter(|t| t.name == tag_name) else {
+                return Err(err(
+                    info_r,
+                    format!("discriminator '{tag_name}' is not a member of {base_desc}"),
+                ));
+            };
+            let base_desc = match self.lookup_type(&tag.defined_in) {
+                Some(b) if !self.ents[b].implicit || !self.ents[b].name.starts_with("q_") => {
+                    format!("base type '{}'", tag.defined_in)
+                }
+                _ => base_desc,
+            };
+            let ty = tag.ty.map(|t| t.0 as usize).unwrap_or(usize::MAX);
+            if ty == usize::MAX || !matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
+                return Err(err(
+                    info_r,
+                    format!(
+                        "discriminator member '{tag_name}' of {base_desc} must be of enum type"
+                    ),
+                ));
+            }
+            if tag.optional {
+                return Err(err(
+                    info_r,
+                    format!(
+                        "discriminator member '{tag_name}' of {base_desc} must not be optional"
+                    ),
+                ));
+            }
+            if tag.cond.is_some() {
+                return Err(err(
+                    info_r,
+                    format!(
+                        "discriminator member '{tag_name}' of {base_desc} must not be conditional"
+                    ),
+                ));
+            }
+            tag_type = ty;
+            // Tag values without a branch get the empty type.
+            let values = match &self.ents[ty].kind {
+                EntKind::Enum { values, .. } => values.clone(),
+                _ => Vec::new(),
+            };
+            for v in values {
+                if !variants.iter().any(|x| x.name == v.name) {
+                    variants.push(RawVariant {
+                        name: v.name.clone(),
+                        ty_name: "q_empty".into(),
+                        cond: v.cond.clone(),
+                        defined_in: tag.defined_in.clone(),
+                        info: info.clone(),
+                        implicit: true,
+                        ty: None,
+                    });
+                }
+            }
+        }
+        if variants.is_empty() {
+            return Err(err(info_r, "union has no branches"));
+        }
+        let tag_values: Vec<String> = match &self.ents[tag_type].kind {
+            EntKind::Enum { values, .. } => values.iter().map(|v| v.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        for v in variants.iter_mut() {
+            let what = self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref());
+            let ty = self.resolve(&v.ty_name, v.info.as_ref(), &what)?;
+            v.ty = Some(TypeId(ty as u32));
+            if !tag_values.contains(&v.name) {
+                return Err(err(
+                    info_r,
+                    format!(
+                        "branch '{}' is not a value of {}",
+                        v.name,
+                        self.describe(tag_type)
+                    ),
+                ));
+            }
+            let bad = !self.is_object(ty) || (self.dialect.has_simple_unions() && self.is_union(ty));
+            if bad {
+                return Err(err(
+                    info_r,
+                    format!("{} cannot use {}", what, self.describe(ty)),
+                ));
+            }
+            self.check(ty)?;
+        }
+        Ok((variants, TypeId(tag_type as u32)))
+    }
+
+    fn check_alternate(&mut self, id: usize) -> R<()> {
+        let info = self.ents[id].info.clone();
+        let info_r = info.as_ref();
+        self.resolve("QType", info_r, "member 'type'")?;
+        let mut variants = match &self.ents[id].kind {
+            EntKind::Alternate { variants } => variants.clone(),
+            _ => return Ok(()),
+        };
+        for v in variants.iter_mut() {
+            let what = self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref());
+            let ty = self.resolve(&v.ty_name, v.info.as_ref(), &what)?;
+            v.ty = Some(TypeId(ty as u32));
+        }
+        let mut seen = Vec::new();
+        let mut idx = HashMap::new();
+        let mut types_seen: Vec<(&'static str, String)> = Vec::new();
+        for v in &variants {
+            self.check_clash(info_r, &mut seen, &mut idx, "branch", &v.name, &v.defined_in)?;
+            let ty = v.ty.map(|t| t.0 as usize).unwrap_or(0);
+            let qtype = match self.json_type(ty) {
+                "null" => "QTYPE_QNULL",
+                "string" => "QTYPE_QSTRING",
+                "number" | "int" => "QTYPE_QNUM",
+                "boolean" => "QTYPE_QBOOL",
+                "array" => "QTYPE_QLIST",
+                "object" => "QTYPE_QDICT",
+                _ => {
+                    return Err(err(
+                        info_r,
+                        format!(
+                            "{} cannot use {}",
+                            self.describe_member("branch", &v.name, &v.defined_in, info_r),
+                            self.describe(ty)
+                        ),
+                    ))
+                }
+            };
+            let mut conflicting = vec![qtype];
+            if qtype == "QTYPE_QSTRING" {
+                if let EntKind::Enum { values, .. } = &self.ents[ty].kind {
+                    for m in values {
+                        if m.name == "on" || m.name == "off" {
+                            conflicting.push("QTYPE_QBOOL");
+                        }
+                        if m.name.starts_with(|c: char| "-+0123456789.".contains(c)) {
+                            conflicting.push("QTYPE_QNUM");
+                        }
+                    }
+                } else {
+                    conflicting.push("QTYPE_QNUM");
+                    conflicting.push("QTYPE_QBOOL");
+                }
+            }
+            // A set: each conflicting kind once, in QEMU's (hash) order it does not matter
+            // which is found first, since all name the same earlier branch.
+            conflicting.dedup();
+            for qt in conflicting {
+                if let Some((_, prev)) = types_seen.iter().find(|(t, _)| *t == qt) {
+                    return Err(err(
+                        info_r,
+                        format!(
+                            "{} can't be distinguished from '{prev}'",
+                            self.describe_member("branch", &v.name, &v.defined_in, info_r)
+                        ),
+                    ));
+                }
+                types_seen.push((qt, v.name.clone()));
+            }
+        }
+        if let EntKind::Alternate { variants: slot } = &mut self.ents[id].kind {
+            *slot = variants;
+        }
+        Ok(())
+    }
+
+    fn check_args(&mut self, id: usize, what: &str, boxed: bool, arg_name: &Option<String>) -> R<Option<TypeId>> {
+        let info = self.ents[id].info.clone();
+        let info_r = info.as_ref();
+        let Some(n) = arg_name else { return Ok(None) };
+        let arg = self.resolve(n, info_r, &format!("{what}'s 'data'"))?;
+        if !self.is_object(arg) {
+            return Err(err(
+                info_r,
+                format!("{what}'s 'data' cannot take {}", self.describe(arg)),
+            ));
+        }
+        if self.is_union(arg) && !boxed {
+            return Err(err(
+                info_r,
+                format!(
+                    "{what}'s 'data' can take {} only with 'boxed': true",
+                    self.describe(arg)
+                ),
+            ));
+        }
+        if self.modern() {
+            self.check(arg)?;
+            let conditional = self.members_of(arg).iter().any(|m| m.cond.is_some());
+            if conditional && !boxed {
+                return Err(err(
+                    info_r,
+                    format!("conditional {what} arguments require 'boxed': true"),
+                ));
+            }
+        }
+        Ok(Some(TypeId(arg as u32)))
+    }
+
+    fn check_command(&mut self, id: usize) -> R<()> {
+        let (arg_name, ret_name, boxed) = match &self.ents[id].kind {
+            EntKind::Command {
+                arg_name,
+                ret_name,
+                boxed,
+                ..
+            } => (arg_name.clone(), ret_name.clone(), *boxed),
+            _ => return Ok(()),
+        };
+        let arg = self.check_args(id, "command", boxed, &arg_name)?;
+        let info = self.ents[id].info.clone();
+        let info_r = info.as_ref();
+        let mut ret = None;
+        if let Some(rn) = &ret_name {
+            let rt = self.resolve(rn, info_r, "command's 'returns'")?;
+            let name = &self.ents[id].name;
+            if !self.pragma.command_returns_exceptions.iter().any(|n| n == name) {
+                let elem = match &self.ents[rt].kind {
+                    EntKind::Array { elem_name, .. } => self.lookup_type(elem_name).unwrap_or(rt),
+                    _ => rt,
+                };
+                if !self.is_object(elem) {
+                    return Err(err(
+                        info_r,
+                        format!("command's 'returns' cannot take {}", self.describe(rt)),
+                    ));
+                }
+            }
+            ret = Some(TypeId(rt as u32));
+        }
+        if let EntKind::Command { arg: a, ret: r, .. } = &mut self.ents[id].kind {
+            *a = arg;
+            *r = ret;
+        }
+        Ok(())
+    }
+
+    fn check_event(&mut self, id: usize) -> R<()> {
+        let (arg_name, boxed) = match &self.ents[id].kind {
+            EntKind::Event {
+                arg_name, boxed, ..
+            } => (arg_name.clone(), *boxed),
+            _ => return Ok(()),
+        };
+        let arg = self.check_args(id, "event", boxed, &arg_name)?;
+        if let EntKind::Event { arg: a, .. } = &mut self.ents[id].kind {
+            *a = arg;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ docs
+
+    fn connect_member(&mut self, doc: usize, role: &str, name: &str, info: Option<&Info>) -> R<()> {
+        let modern = self.dialect.modern_docs();
+        let exempt = {
+            let d = &self.docs[doc];
+            d.symbol
+                .as_ref()
+                .is_some_and(|s| self.pragma.documentation_exceptions.iter().any(|e| e == s))
+        };
+        let d = &mut self.docs[doc];
+        match d.args.iter_mut().find(|a| a.name == name) {
+            Some(a) => a.connected = true,
+            None => {
+                if modern && !exempt {
+                    return Err(err(info, format!("{role} '{name}' lacks documentation")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn connect_feature(&mut self, doc: usize, name: &str, info: Option<&Info>) -> R<()> {
+        let d = &mut self.docs[doc];
+        match d.features.iter_mut().find(|a| a.name == name) {
+            Some(a) => {
+                a.connected = true;
+                Ok(())
+            }
+            None => Err(err(info, format!("feature '{name}' lacks documentation"))),
+        }
+    }
+
+    /// QEMU's `connect_doc`: tie each member and feature to its description.
+    fn connect_doc(&mut self, id: usize, doc: Option<usize>) -> R<()> {
+        let Some(doc) = doc.or(self.ents[id].doc) else {
+            return Ok(());
+        };
+        if self.docs[doc].unchecked || !self.check_docs {
+            return Ok(());
+        }
+        let info = self.ents[id].info.clone();
+        let features = self.ents[id].features.clone();
+        for f in &features {
+            self.connect_feature(doc, &f.name, info.as_ref())?;
+        }
+        let kind_parts = match &self.ents[id].kind {
+            EntKind::Enum { values, .. } => Some((
+                "value",
+                values
+                    .iter()
+                    .map(|v| (v.name.clone(), v.features.clone(), info.clone()))
+                    .collect::<Vec<_>>(),
+                None,
+                None,
+            )),
+            EntKind::Object { base, local, .. } => Some((
+                "member",
+                local
+                    .iter()
+                    .map(|m| (m.name.clone(), m.features.clone(), m.info.clone()))
+                    .collect(),
+                base.map(|b| b.0 as usize),
+                None,
+            )),
+            EntKind::Alternate { variants } => Some((
+                "branch",
+                variants
+                    .iter()
+                    .map(|v| (v.name.clone(), Vec::new(), v.info.clone()))
+                    .collect(),
+                None,
+                None,
+            )),
+            EntKind::Command { arg, .. } | EntKind::Event { arg, .. } => {
+                Some(("member", Vec::new(), None, arg.map(|a| a.0 as usize)))
+            }
+            _ => None,
+        };
+        let Some((role, members, base, arg)) = kind_parts else {
+            return Ok(());
+        };
+        if let Some(b) = base {
+            if self.ents[b].name.starts_with("q_") {
+                self.connect_doc(b, Some(doc))?;
+            }
+        }
+        for (name, feats, minfo) in members {
+            self.connect_member(doc, role, &name, minfo.as_ref())?;
+            for f in feats {
+                self.connect_feature(doc, &f.name, minfo.as_ref())?;
+            }
+        }
+        if let Some(a) = arg {
+            if self.ents[a].name.starts_with("q_") {
+                self.connect_doc(a, Some(doc))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// QEMU's `QAPIDoc.check`: what is described exists.
+    fn check_doc(&self, doc: usize) -> R<()> {
+        let d = &self.docs[doc];
+        if d.unchecked || !self.check_docs {
+            return Ok(());
+        }
+        let modern = self.dialect.modern_docs();
+        for (list, what) in [(&d.args, "member"), (&d.features, "feature")] {
+            let bogus: Vec<&super::doc::ArgSection> = list.iter().filter(|a| !a.connected).collect();
+            if bogus.is_empty() {
+                continue;
+            }
+            let what = if self.dialect.has_simple_unions() { "member" } else { what };
+            let names: Vec<&str> = bogus.iter().map(|a| a.name.as_str()).collect();
+            let msg = format!(
+                "documented {what}{} '{}' {} not exist",
+                if names.len() > 1 { "s" } else { "" },
+                names.join("', '"),
+                if names.len() > 1 { "do" } else { "does" }
+            );
+            let loc = if modern {
+                &bogus[0].location
+            } else {
+                &d.location
+            };
+            return Err(SchemaError::at(loc, msg));
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ the whole schema
+
+    /// QEMU's `QAPISchema.check()`, then the resolved schema.
+    pub(crate) fn check_all(mut self) -> Result<r::Resolved> {
+        for id in 0..self.ents.len() {
+            self.check(id)?;
+            self.connect_doc(id, None)?;
+            if !self.dialect.modern_docs() {
+                if let Some(d) = self.ents[id].doc {
+                    self.check_doc(d)?;
+                }
+            }
+        }
+        if self.dialect.modern_docs() {
+            for d in 0..self.docs.len() {
+                self.check_doc(d)?;
+            }
+        }
+        if self.modern() && self.feature_first.len() > 64 {
+            let (_, info) = &self.feature_first[64];
+            return Err(err(info.as_ref(), "Maximum of 64 schema features is permitted"));
+        }
+        Ok(self.finish())
+    }
+
+    fn finish(self) -> r::Resolved {
+        let mut type_id: Vec<Option<TypeId>> = Vec::with_capacity(self.ents.len());
+        let mut n = 0u32;
+        for e in &self.ents {
+            if e.is_type {
+                type_id.push(Some(TypeId(n)));
+                n += 1;
+            } else {
+                type_id.push(None);
+            }
+        }
+        let map = |t: Option<TypeId>| -> TypeId {
+            t.and_then(|t| type_id.get(t.0 as usize).copied().flatten())
+                .unwrap_or(TypeId(0))
+        };
+        let origin = |e: &Ent| -> Option<Origin> {
+            e.info.as_ref().map(|i| Origin {
+                location: i.location.clone(),
+                module: e.module.clone(),
+            })
+        };
+        let member = |m: &RawMember| r::Member {
+            name: m.name.clone(),
+            ty: map(m.ty),
+            optional: m.optional,
+            cond: m.cond.clone(),
+            features: m.features.clone(),
+            defined_in: m.defined_in.clone(),
+        };
+        let variant = |v: &RawVariant| r::Variant {
+            name: v.name.clone(),
+            ty: map(v.ty),
+            cond: v.cond.clone(),
+            implicit: v.implicit,
+        };
+        let mut out = r::Resolved::default();
+        for (i, e) in self.ents.iter().enumerate() {
+            let doc = e.doc.map(|d| self.docs[d].to_doc());
+            if e.is_type {
+                let kind = match &e.kind {
+                    EntKind::Builtin(j) => r::TypeKind::Builtin(*j),
+                    EntKind::Enum { values, prefix } => r::TypeKind::Enum(r::EnumType {
+                        values: values
+                            .iter()
+                            .map(|v| r::EnumMember {
+                                name: v.name.clone(),
+                                cond: v.cond.clone(),
+                                features: v.features.clone(),
+                            })
+                            .collect(),
+                        prefix: prefix.clone(),
+                    }),
+                    EntKind::Array { elem, .. } => r::TypeKind::Array(map(*elem)),
+                    EntKind::Object {
+                        base,
+                        local,
+                        members,
+                        branches,
+                        ..
+                    } => r::TypeKind::Object(r::ObjectType {
+                        base: base.map(|b| map(Some(b))),
+                        local_members: local.iter().map(member).collect(),
+                        members: members.iter().map(member).collect(),
+                        branches: branches.as_ref().map(|(tag, simple, vs, tt)| r::Branches {
+                            tag: tag.clone(),
+                            tag_type: map(*tt),
+                            variants: vs.iter().map(variant).collect(),
+                            simple: *simple,
+                        }),
+                    }),
+                    EntKind::Alternate { variants } => {
+                        r::TypeKind::Alternate(variants.iter().map(variant).collect())
+                    }
+                    _ => continue,
+                };
+                let cond = match (&e.kind, &e.cond_of) {
+                    (EntKind::Array { elem: Some(el), .. }, _) => {
+                        self.ents[el.0 as usize].cond.clone()
+                    }
+                    (_, Some(of)) => self
+                        .by_name
+                        .get(of)
+                        .and_then(|&x| self.ents[x].cond.clone()),
+                    _ => e.cond.clone(),
+                };
+                let id = TypeId(out.types.len() as u32);
+                out.type_by_name.insert(e.name.clone(), id);
+                out.types.push(r::Type {
+                    name: e.name.clone(),
+                    origin: origin(e),
+                    kind,
+                    cond,
+                    features: e.features.clone(),
+                    doc,
+                    implicit: e.implicit,
+                });
+                let _ = i;
+            } else {
+                let o = origin(e).unwrap_or_else(|| Origin {
+                    location: crate::diag::Location::new(Arc::from("builtin"), 1, Arc::from([])),
+                    module: e.module.clone(),
+                });
+                match &e.kind {
+                    EntKind::Command { arg, ret, def, boxed, .. } => {
+                        out.commands.push(r::Command {
+                            name: e.name.clone(),
+                            origin: o,
+                            cond: e.cond.clone(),
+                            features: e.features.clone(),
+                            doc,
+                            arg_type: arg.map(|a| map(Some(a))),
+                            ret_type: ret.map(|a| map(Some(a))),
+                            boxed: *boxed,
+                            gen: self.flags.get(def).map_or(true, |f| f.0),
+                            success_response: self.flags.get(def).map_or(true, |f| f.1),
+                            allow_oob: self.flags.get(def).is_some_and(|f| f.2),
+                            allow_preconfig: self.flags.get(def).is_some_and(|f| f.3),
+                            coroutine: self.flags.get(def).is_some_and(|f| f.4),
+                        });
+                    }
+                    EntKind::Event { arg, boxed, .. } => out.events.push(r::Event {
+                        name: e.name.clone(),
+                        origin: o,
+                        cond: e.cond.clone(),
+                        features: e.features.clone(),
+                        doc,
+                        arg_type: arg.map(|a| map(Some(a))),
+                        boxed: *boxed,
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
