@@ -4,8 +4,8 @@
 //! there is something to see. With a socket it prints events until QEMU goes away.
 
 use futures_util::StreamExt;
-use qmp::qmp::commands as cmd;
-use qmp::{Client, Event};
+use qemu_qmp::qmp::commands as cmd;
+use qemu_qmp::{Client, Event};
 use std::time::Duration;
 
 #[tokio::main]
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut events = client.events();
     let mut own = None;
     match std::env::args().nth(1) {
-        Some(sock) => client.connect(qmp::Address::parse(&sock)).await?,
+        Some(sock) => client.connect(qemu_qmp::Address::parse(&sock)).await?,
         None => {
             let dir = tempfile::tempdir()?;
             let sock = dir.path().join("qmp.sock");

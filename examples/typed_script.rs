@@ -3,8 +3,8 @@
 //! Without a socket it starts its own QEMU (`qemu-system-x86_64 -M none`), listening
 //! for it to connect, and stops it at the end.
 
-use qmp::qmp::commands as cmd;
-use qmp::{Client, RawCommand};
+use qemu_qmp::qmp::commands as cmd;
+use qemu_qmp::{Client, RawCommand};
 use std::time::Duration;
 
 #[tokio::main]
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let mut qemu = None;
     match std::env::args().nth(1) {
-        Some(sock) => client.connect(qmp::Address::parse(&sock)).await?,
+        Some(sock) => client.connect(qemu_qmp::Address::parse(&sock)).await?,
         None => {
             let dir = tempfile::tempdir()?;
             let sock = dir.path().join("qmp.sock");
@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await
     {
-        Err(qmp::Error::Execute(e)) => println!("device_del refused as expected: {e}"),
+        Err(qemu_qmp::Error::Execute(e)) => println!("device_del refused as expected: {e}"),
         other => println!("unexpected: {other:?}"),
     }
 

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 /// QEMU, knowing what it may call:
 ///
 /// ```no_run
-/// # async fn f(client: qmp::Client) -> qmp::Result<()> {
-/// let compat = qmp::Compatibility::check(&client).await?;
+/// # async fn f(client: qemu_qmp::Client) -> qemu_qmp::Result<()> {
+/// let compat = qemu_qmp::Compatibility::check(&client).await?;
 /// if !compat.supports("blockdev-reopen") {
 ///     eprintln!("this QEMU cannot reopen block nodes");
 /// }

@@ -1,18 +1,17 @@
-//! The QEMU Machine Protocol, typed end to end.
+//! The QEMU Machine Protocol, typed end to end, for every QEMU from 5.2 to 10.2.
 //!
-//! This crate is QEMU 10.0.2's QMP schema ([`qmp`]) and guest-agent schema ([`qga`])
-//! compiled into Rust types, with the async client of `qmp-core` re-exported at the
-//! root:
+//! This crate is QEMU's QMP schema ([`qmp`]) and guest-agent schema ([`qga`]) compiled
+//! into Rust types, with the async client of `qmp-core` re-exported at the root:
 //!
 //! ```no_run
-//! use qmp::qmp::commands::{QueryStatus, Stop};
-//! use qmp::{Client, Event};
+//! use qemu_qmp::qmp::commands::{QueryStatus, Stop};
+//! use qemu_qmp::{Client, Event};
 //!
-//! # async fn demo() -> qmp::Result<()> {
+//! # async fn demo() -> qemu_qmp::Result<()> {
 //! let client = Client::new("vm1");
 //! client.connect("/run/vm1/qmp.sock").await?;
 //!
-//! let status = client.execute(QueryStatus).await?; // a qmp::qmp::StatusInfo
+//! let status = client.execute(QueryStatus).await?; // a qemu_qmp::qmp::StatusInfo
 //! println!("{:?} running={}", status.status, status.running);
 //!
 //! let events = client.events();
@@ -34,14 +33,32 @@
 //!   [`ClientBuilder::guest_agent`]).
 //! * The raw, untyped event of the client is [`RawEvent`].
 //!
-//! The bindings come from `schema/` (prose-free snapshots of QEMU 10.0.2's schemas). Set
-//! `QMP_SCHEMA=/path/to/qemu/qapi/qapi-schema.json` (and `QGA_SCHEMA=.../qga/qapi-schema.json`)
-//! to build from a QEMU source tree instead: QEMU's documentation then becomes rustdoc.
+//! # One program, every QEMU
+//!
+//! The bindings are generated from the schemas of several QEMU releases (5.2, 7.2,
+//! 10.0 and 10.2, prose-free snapshots in `schema/`), merged. What a type promises holds
+//! for each of them: a member QEMU sends is a plain field only when every release of
+//! the range always sends it; otherwise, and whenever it depends on how QEMU was built,
+//! it is an `Option`. Commands, arguments, members and values that only some releases
+//! have are all there, and their rustdoc says since and until which QEMU.
+//!
+//! The range starts at QEMU 5.2; the features `qemu-min-7-2`, `qemu-min-10-0` and
+//! `qemu-min-10-2` move its start up, for fewer `Option`s. [`qmp::RELEASES`] lists it.
+//!
+//! Every command carries its availability (`AVAILABILITY`, and
+//! [`Command::availability`]); a client built with
+//! [`ClientBuilder::check_availability`] refuses, before sending, a command or argument
+//! that the connected QEMU's version cannot have, with an error naming what is missing
+//! and since when. [`Compatibility`] asks the server itself (`query-qmp-schema`).
+//!
+//! Set `QMP_SCHEMA=/path/to/qemu/qapi/qapi-schema.json` (and
+//! `QGA_SCHEMA=.../qga/qapi-schema.json`) to build from one QEMU source tree instead:
+//! the bindings are then that release's, with QEMU's documentation as rustdoc.
 
 #![warn(missing_docs)]
 
 /// QEMU's QMP schema: types at the root, [`commands`](qmp::commands),
-/// [`events`](qmp::events) and the [`Event`] enum.
+/// [`events`](qmp::events), the [`Event`] enum and the release constants.
 #[allow(missing_docs)]
 pub mod qmp {
     include!(concat!(env!("OUT_DIR"), "/qmp.rs"));
@@ -56,7 +73,7 @@ pub mod qga {
 mod compat;
 pub use compat::Compatibility;
 
-pub use qmp::Event;
+pub use crate::qmp::Event;
 pub use qmp_core::{
     Address, BadReplyReason, Client, ClientBuilder, Config, ConnectPhase, Error, EventListener,
     ExecuteError, Greeting, InvalidMessage, ListenerConfig, Message, ProtocolViolation, RawEvent,
@@ -64,7 +81,8 @@ pub use qmp_core::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
 };
 pub use qmp_types::{
-    self, qapi::Events, serde_json, Command, Empty, ErrorClass, Null, RawCommand, Timestamp,
+    self, qapi::Events, serde_json, Availability, Command, CommandAvailability, Empty, ErrorClass,
+    Missing, Null, Presence, QemuVersion, RawCommand, Timestamp, Unavailable,
 };
 
 #[cfg(feature = "tls")]

@@ -1,6 +1,7 @@
 //! [`Config`]: generating bindings from a build script, in the manner of prost-build.
 
 use crate::doc::DocMode;
+use crate::versions::{Merged, VSet};
 use crate::{rust, Loader, SchemaError};
 use std::path::{Path, PathBuf};
 
@@ -22,52 +23,103 @@ pub enum Error {
     /// No output directory was given and `OUT_DIR` is not set (not in a build script).
     #[error("no output directory: call out_dir() or run from a build script (OUT_DIR)")]
     NoOutDir,
+    /// The oldest release asked for is newer than every schema of an output.
+    #[error("{file}: no schema is of QEMU {}.{} or newer (the newest is {newest})", min.0, min.1)]
+    NoRelease {
+        /// The output file.
+        file: String,
+        /// The oldest release asked for.
+        min: (u16, u16),
+        /// The newest release among the schemas.
+        newest: String,
+    },
 }
 
-/// Generates Rust bindings for one or more schemas, typically from `build.rs`.
+/// One output file: one schema, or several releases of one merged.
+#[derive(Debug, Clone)]
+struct Output {
+    file: String,
+    schemas: Vec<PathBuf>,
+    reference: Option<Option<(String, String)>>,
+}
+
+/// Generates Rust bindings, typically from `build.rs`.
+///
+/// Each output is one schema, or several releases of one schema merged
+/// ([`Config::releases`]): the types then hold for every release of the range (see
+/// [`versions`](crate::versions)).
 ///
 /// ```no_run
 /// // build.rs
 /// fn main() -> Result<(), qmp_codegen::Error> {
 ///     qmp_codegen::Config::new()
 ///         .schema("qapi/qapi-schema.json") // written to $OUT_DIR/qapi.rs
-///         .schema_as("qga/qapi-schema.json", "qga.rs")
+///         .releases("qmp.rs", ["schema/qmp-7.2.json", "schema/qmp-10.0.json"])
+///         .min_release(7, 2)
 ///         .generate()
 /// }
 /// // src/lib.rs:
-/// // pub mod qmp { include!(concat!(env!("OUT_DIR"), "/qapi.rs")); }
+/// // pub mod qmp { include!(concat!(env!("OUT_DIR"), "/qmp.rs")); }
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    schemas: Vec<(PathBuf, String)>,
+    outputs: Vec<Output>,
     docs: DocMode,
     options: rust::Options,
+    min_release: Option<(u16, u16)>,
     out_dir: Option<PathBuf>,
 }
 
 impl Config {
-    /// No schemas yet; lenient doc comments; docs emitted.
+    /// No schemas yet; doc comments checked as QEMU does; docs emitted.
     pub fn new() -> Self {
         Config::default()
     }
 
     /// Adds a schema (QAPI source or snapshot). The output file is named after it:
     /// `NAME.rs` for `NAME.json`, or after the directory for `DIR/qapi-schema.json`.
-    pub fn schema(mut self, path: impl AsRef<Path>) -> Self {
-        let path = path.as_ref().to_owned();
-        let name = output_name(&path);
-        self.schemas.push((path, name));
-        self
+    pub fn schema(self, path: impl AsRef<Path>) -> Self {
+        let name = output_name(path.as_ref());
+        self.schema_as(path, name)
     }
 
     /// Adds a schema with an explicit output file name.
-    pub fn schema_as(mut self, path: impl AsRef<Path>, file_name: impl Into<String>) -> Self {
-        self.schemas
-            .push((path.as_ref().to_owned(), file_name.into()));
+    pub fn schema_as(self, path: impl AsRef<Path>, file_name: impl Into<String>) -> Self {
+        self.releases(file_name, [path])
+    }
+
+    /// Adds one output made of several releases of a schema, merged.
+    pub fn releases<P: AsRef<Path>>(
+        mut self,
+        file_name: impl Into<String>,
+        paths: impl IntoIterator<Item = P>,
+    ) -> Self {
+        self.outputs.push(Output {
+            file: file_name.into(),
+            schemas: paths.into_iter().map(|p| p.as_ref().to_owned()).collect(),
+            reference: None,
+        });
         self
     }
 
-    /// How strictly to read doc comments (default lenient).
+    /// The oldest QEMU release the types must hold for (default: the oldest schema
+    /// given). Releases before it still count for availability facts and names, so
+    /// narrowing the range only removes `Option`s.
+    pub fn min_release(mut self, major: u16, minor: u16) -> Self {
+        self.min_release = Some((major, minor));
+        self
+    }
+
+    /// Links the last output added to this QEMU reference manual (`url`, anchor
+    /// namespace `QMP` or `QGA`), or to none. Default: [`rust::QMP_REFERENCE`].
+    pub fn reference(mut self, manual: Option<(&str, &str)>) -> Self {
+        if let Some(o) = self.outputs.last_mut() {
+            o.reference = Some(manual.map(|(u, n)| (u.to_owned(), n.to_owned())));
+        }
+        self
+    }
+
+    /// How strictly to read doc comments (default: as QEMU does).
     pub fn doc_mode(mut self, mode: DocMode) -> Self {
         self.docs = mode;
         self
@@ -108,15 +160,44 @@ impl Config {
     pub fn generate_to(&self, dir: impl AsRef<Path>) -> Result<(), Error> {
         let dir = dir.as_ref();
         let in_build_script = std::env::var_os("OUT_DIR").is_some();
-        for (path, name) in &self.schemas {
-            let (schema, files) = Loader::new().docs(self.docs).load_tracked(path)?;
-            if in_build_script {
-                for f in files {
-                    println!("cargo:rerun-if-changed={}", f.display());
+        for o in &self.outputs {
+            let mut schemas = Vec::new();
+            for path in &o.schemas {
+                let (schema, files) = Loader::new().docs(self.docs).load_tracked(path)?;
+                if in_build_script {
+                    for f in files {
+                        println!("cargo:rerun-if-changed={}", f.display());
+                    }
                 }
+                schemas.push(schema);
             }
-            let code = rust::generate(&schema, &self.options);
-            let out = dir.join(name);
+            let merged = Merged::new(schemas);
+            let mut options = self.options.clone();
+            if let Some(r) = &o.reference {
+                options.reference = r.clone();
+            }
+            if let Some(min) = self.min_release {
+                let mut range = VSet::NONE;
+                for (i, r) in merged.releases.iter().enumerate() {
+                    if (r.version.0, r.version.1) >= min {
+                        range.insert(i);
+                    }
+                }
+                if range.is_empty() {
+                    return Err(Error::NoRelease {
+                        file: o.file.clone(),
+                        min,
+                        newest: merged
+                            .releases
+                            .last()
+                            .map(|r| r.short())
+                            .unwrap_or_default(),
+                    });
+                }
+                options.range = Some(range);
+            }
+            let code = rust::generate_merged(&merged, &options);
+            let out = dir.join(&o.file);
             // Leave an unchanged file alone so that its mtime does not force rebuilds.
             if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
                 std::fs::write(&out, code).map_err(|source| Error::Io { path: out, source })?;

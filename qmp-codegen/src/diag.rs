@@ -65,13 +65,6 @@ impl SchemaError {
             hint: None,
         }
     }
-
-    pub(crate) fn in_definition(mut self, kind: &str, name: &str) -> Self {
-        if self.definition.is_none() {
-            self.definition = Some((kind.to_owned(), name.to_owned()));
-        }
-        self
-    }
 }
 
 impl SchemaError {

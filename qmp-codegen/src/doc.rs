@@ -75,4 +75,3 @@ impl Doc {
             .map(|m| m.text.as_str())
     }
 }
-

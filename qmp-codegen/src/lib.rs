@@ -1,9 +1,14 @@
 //! Reads QEMU's QAPI schema, validates it as strictly as QEMU's own generator, and emits
 //! Rust bindings for the [`qmp-types`](https://docs.rs/qmp-types) vocabulary.
 //!
-//! * [`load`] / [`Loader`]: the QAPI source dialect (`qapi/*.json`: includes, pragmas,
-//!   `if` conditions, features, doc comments) to a validated [`Schema`].
-//! * [`rust`]: a [`Schema`] to Rust source, through `quote` and `prettyplease`.
+//! * [`load`] / [`Loader`]: the QAPI source language of each QEMU release from 5.2
+//!   ([`Dialect`]: includes, pragmas, `if` conditions, features, doc comments) to a
+//!   validated [`Schema`], with the same errors as QEMU's own generator; its
+//!   [`resolved`] model has every reference bound and every base flattened, once.
+//! * [`versions`]: several releases merged, with what each has.
+//! * [`rust`]: merged releases to Rust source, through a Rust-shaped model
+//!   ([`rust::ir`]), `quote` and `prettyplease`.
+//! * [`snapshot`]: prose-free snapshots of a schema, loadable like the source.
 //! * [`Config`]: a prost-build-style builder for build scripts.
 //!
 //! # Example
@@ -20,20 +25,21 @@
 
 #![warn(missing_docs)]
 
-// mod config;
-mod dialect;
+mod config;
 mod diag;
+mod dialect;
 pub mod doc;
 mod front;
 pub mod introspect;
 pub mod model;
 pub mod resolved;
-// pub mod rust; (being rewritten)
+pub mod rust;
 pub mod snapshot;
+pub mod versions;
 
-// pub use config::{Config, Error};
-pub use dialect::Dialect;
+pub use config::{Config, Error};
 pub use diag::{Location, Result, SchemaError};
+pub use dialect::Dialect;
 pub use doc::DocMode;
 pub use model::Schema;
 
@@ -114,5 +120,3 @@ impl Loader {
         front::load(&One(name, text), Path::new(name), self.docs, self.dialect)
     }
 }
-
-

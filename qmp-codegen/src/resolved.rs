@@ -85,6 +85,8 @@ pub struct Type {
     pub doc: Option<Doc>,
     /// Made by the front end rather than written in the schema.
     pub implicit: bool,
+    /// Release numbers from its documentation.
+    pub facts: crate::snapshot::Facts,
 }
 
 /// What a type is.
@@ -214,6 +216,8 @@ pub struct Command {
     pub allow_preconfig: bool,
     /// `coroutine`.
     pub coroutine: bool,
+    /// Release numbers from its documentation.
+    pub facts: crate::snapshot::Facts,
 }
 
 /// An event.
@@ -233,4 +237,6 @@ pub struct Event {
     pub arg_type: Option<TypeId>,
     /// `boxed`.
     pub boxed: bool,
+    /// Release numbers from its documentation.
+    pub facts: crate::snapshot::Facts,
 }

@@ -62,7 +62,8 @@ fn run(release: &str, dir: &Path) -> Tally {
     let mut t = Tally::default();
     for case in cases(&suite) {
         let path = suite.join(format!("{case}.json"));
-        let expected = std::fs::read_to_string(suite.join(format!("{case}.err"))).unwrap_or_default();
+        let expected =
+            std::fs::read_to_string(suite.join(format!("{case}.err"))).unwrap_or_default();
         let prefix = format!("{}/", suite.display());
         let actual = match Loader::new().dialect(dialect).load(&path) {
             Ok(_) => String::new(),

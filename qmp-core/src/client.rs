@@ -997,7 +997,14 @@ impl Client {
         encode_command(&mut bytes, cmd, oob, id.as_deref())?;
         if shared.config.check_availability {
             if let (Some(avail), Some(v)) = (cmd.availability(), session.version) {
-                avail.check(name, v, argument_names(&bytes).iter().map(String::as_str))?;
+                // The arguments are only looked at when some of them are not in every
+                // release (most commands: none).
+                let names = if avail.arguments.is_empty() {
+                    Vec::new()
+                } else {
+                    argument_names(&bytes)
+                };
+                avail.check(name, v, names.iter().map(String::as_str))?;
             }
         }
         let Some(id) = id else {

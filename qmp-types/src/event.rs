@@ -36,4 +36,8 @@ use serde::de::DeserializeOwned;
 pub trait Event: DeserializeOwned {
     /// The event's wire name, e.g. `SHUTDOWN`.
     const NAME: &'static str;
+
+    /// When the event exists across QEMU releases, as far as the bindings know; `None`
+    /// (the default) for hand-written events.
+    const AVAILABILITY: Option<crate::Availability> = None;
 }

@@ -33,6 +33,16 @@ impl<T: Object> Object for Box<T> {
     }
 }
 
+/// A union branch the bindings have no type for keeps its members as a map.
+impl Object for Map<String, Value> {
+    fn take_from(map: &mut Map<String, Value>) -> Result<Self, serde_json::Error> {
+        Ok(std::mem::take(map))
+    }
+    fn put_into<M: SerializeMap>(&self, out: &mut M) -> Result<(), M::Error> {
+        put_extra(self, out)
+    }
+}
+
 /// Takes a required member.
 pub fn take<T: DeserializeOwned>(
     map: &mut Map<String, Value>,

@@ -47,6 +47,39 @@ impl QemuVersion {
         QemuVersion::new(self.major, self.minor, 0)
     }
 
+    /// Parses `major.minor` or `major.minor.micro` in a constant context (generated
+    /// code writes versions this way). Panics, at compile time when used in a
+    /// constant, on anything else.
+    ///
+    /// ```
+    /// use qmp_types::QemuVersion;
+    ///
+    /// const V: QemuVersion = QemuVersion::parse_const("8.2");
+    /// assert_eq!(V, QemuVersion::new(8, 2, 0));
+    /// ```
+    pub const fn parse_const(s: &str) -> QemuVersion {
+        let b = s.as_bytes();
+        let mut parts = [0u16; 3];
+        let mut n = 0;
+        let mut i = 0;
+        let mut digits = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'.' {
+                assert!(digits > 0 && n < 2, "not a QEMU version");
+                n += 1;
+                digits = 0;
+            } else {
+                assert!(c.is_ascii_digit() && digits < 4, "not a QEMU version");
+                parts[n] = parts[n] * 10 + (c - b'0') as u16;
+                digits += 1;
+            }
+            i += 1;
+        }
+        assert!(digits > 0 && n >= 1, "not a QEMU version");
+        QemuVersion::new(parts[0], parts[1], parts[2])
+    }
+
     /// `major.minor`, as QEMU's documentation writes releases.
     pub fn short(self) -> String {
         format!("{}.{}", self.major, self.minor)

@@ -1,4 +1,4 @@
-use qmp::qmp::commands::DeviceDel;
+use qemu_qmp::qmp::commands::DeviceDel;
 
 fn main() {
     let _ = DeviceDel {};

@@ -1,4 +1,4 @@
-use qmp::qmp::commands::QomGet;
+use qemu_qmp::qmp::commands::QomGet;
 
 fn main() {
     let _ = QomGet {

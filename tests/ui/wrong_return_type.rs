@@ -1,7 +1,7 @@
-use qmp::qmp::commands::QueryStatus;
+use qemu_qmp::qmp::commands::QueryStatus;
 
-async fn run(client: qmp::Client) -> qmp::Result<()> {
-    let blocks: Vec<qmp::qmp::BlockInfo> = client.execute(QueryStatus).await?;
+async fn run(client: qemu_qmp::Client) -> qemu_qmp::Result<()> {
+    let blocks: Vec<qemu_qmp::qmp::BlockInfo> = client.execute(QueryStatus).await?;
     drop(blocks);
     Ok(())
 }

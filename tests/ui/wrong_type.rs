@@ -1,4 +1,4 @@
-use qmp::qmp::commands::SetLink;
+use qemu_qmp::qmp::commands::SetLink;
 
 fn main() {
     let _ = SetLink {

@@ -66,10 +66,6 @@ impl QapiDoc {
         self.sections.iter().find(|s| s.tag.as_deref() == Some(tag))
     }
 
-    pub(crate) fn arg(&self, name: &str) -> Option<&ArgSection> {
-        self.args.iter().find(|a| a.name == name)
-    }
-
     /// The public form, for the emitter.
     pub(crate) fn to_doc(&self) -> Doc {
         let text = |tag: &str| self.section(tag).map(|s| s.text.clone());
@@ -369,9 +365,9 @@ impl<'p> DocParser<'p> {
             let mut first = true;
             while let Some(l) = line {
                 if let Some((name, _)) = at_name_colon(&l) {
-                    return Err(self.p.error(format!(
-                        "'@{name}:' not allowed in free-form documentation"
-                    )));
+                    return Err(self
+                        .p
+                        .error(format!("'@{name}:' not allowed in free-form documentation")));
                 }
                 if l.starts_with('=') {
                     if !first && !self.p.dialect.doc_line_format() {
@@ -452,7 +448,10 @@ impl<'p> DocParser<'p> {
                 }
                 break;
             }
-            let text = val.strip_prefix("# ").or(val.strip_prefix('#')).unwrap_or("");
+            let text = val
+                .strip_prefix("# ")
+                .or(val.strip_prefix('#'))
+                .unwrap_or("");
             lines.push((self.p.location(), text.trim_end().to_owned()));
             self.p.accept(false)?;
         }
@@ -527,9 +526,21 @@ impl<'p> DocParser<'p> {
             }
             let target = match t {
                 T::Body => &mut doc.body,
-                T::Arg => &mut doc.args.last_mut().map(|a| &mut a.text).unwrap_or(&mut doc.body)[..],
-                T::Feature => &mut doc.features.last_mut().map(|a| &mut a.text).unwrap_or(&mut doc.body)[..],
-                T::Section => &mut doc.sections.last_mut().map(|s| &mut s.text).unwrap_or(&mut doc.body)[..],
+                T::Arg => &mut doc
+                    .args
+                    .last_mut()
+                    .map(|a| &mut a.text)
+                    .unwrap_or(&mut doc.body)[..],
+                T::Feature => &mut doc
+                    .features
+                    .last_mut()
+                    .map(|a| &mut a.text)
+                    .unwrap_or(&mut doc.body)[..],
+                T::Section => &mut doc
+                    .sections
+                    .last_mut()
+                    .map(|s| &mut s.text)
+                    .unwrap_or(&mut doc.body)[..],
             };
             let _ = target;
             let dest: &mut String = match t {
@@ -659,11 +670,6 @@ impl ModernDoc {
     }
 }
 
-fn push_line(target: &mut String, line: &str) {
-    target.push_str(line);
-    target.push('\n');
-}
-
 fn heading(line: &str) -> (usize, String) {
     let level = line.chars().take_while(|&c| c == '=').count();
     (level, line[level..].trim().to_owned())
@@ -773,7 +779,9 @@ fn single_space_after_sentence(line: &str) -> Option<usize> {
             while chars.get(k).map(|c| c.1) == Some(' ') {
                 k += 1;
             }
-            if chars.get(k).is_some_and(|c| c.1.is_numeric() && c.1.to_digit(10).is_some())
+            if chars
+                .get(k)
+                .is_some_and(|c| c.1.is_numeric() && c.1.to_digit(10).is_some())
                 && chars.get(k + 1).map(|c| c.1) == Some('.')
                 && followed(k + 2)
             {
@@ -908,8 +916,7 @@ impl OldDoc {
         let name = line.split(' ').next().unwrap_or("");
         if name.starts_with('@') && name.ends_with(':') {
             // "@arg:   text": the text's column is the indent of what follows.
-            let header = name.len()
-                + line[name.len()..].len()
+            let header = name.len() + line[name.len()..].len()
                 - line[name.len()..].trim_start_matches(is_py_space).len();
             let rest = &line[header..];
             let (indent, text) = if rest.is_empty() {
@@ -951,8 +958,7 @@ impl OldDoc {
         }
         let mut line = line.to_owned();
         if OldDoc::is_tag(name) {
-            let header = name.len()
-                + line[name.len()..].len()
+            let header = name.len() + line[name.len()..].len()
                 - line[name.len()..].trim_start_matches(is_py_space).len();
             let rest = line[header..].to_owned();
             let indent = if rest.is_empty() { 0 } else { header };

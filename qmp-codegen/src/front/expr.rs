@@ -39,7 +39,13 @@ type R<T> = std::result::Result<T, SchemaError>;
 /// becomes `_`.
 pub(crate) fn c_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -267,7 +273,10 @@ impl Checker<'_> {
                 info,
                 meta,
                 false,
-                self.pragma.command_name_exceptions.iter().any(|n| n == name),
+                self.pragma
+                    .command_name_exceptions
+                    .iter()
+                    .any(|n| n == name),
             ),
             _ => {
                 self.check_name_camel(name, info, meta)?;
@@ -286,9 +295,9 @@ impl Checker<'_> {
         if self.dialect.list_conditions() {
             let check_str = |c: &Val| -> R<String> {
                 match c {
-                    Val::Str(s) if s.trim().is_empty() => Err(info.err(format!(
-                        "'if' condition '{s}' of {source} makes no sense"
-                    ))),
+                    Val::Str(s) if s.trim().is_empty() => {
+                        Err(info.err(format!("'if' condition '{s}' of {source} makes no sense")))
+                    }
                     Val::Str(s) => Ok(s.clone()),
                     _ => Err(info.err(format!(
                         "'if' condition of {source} must be a string or a list of strings"
@@ -335,9 +344,9 @@ impl Checker<'_> {
                     &["all", "any", "not"],
                 )?;
                 if d.len() != 1 {
-                    return Err(info.err(format!(
-                        "'if' condition of {source} has conflicting keys"
-                    )));
+                    return Err(
+                        info.err(format!("'if' condition of {source} has conflicting keys"))
+                    );
                 }
                 let (op, operand) = &d[0];
                 if op == "not" {
@@ -346,9 +355,7 @@ impl Checker<'_> {
                     });
                 }
                 let Val::List(items) = operand else {
-                    return Err(info.err(format!(
-                        "'{op}' condition of {source} must be an array"
-                    )));
+                    return Err(info.err(format!("'{op}' condition of {source} must be an array")));
                 };
                 if items.is_empty() {
                     return Err(info.err(format!("'if' condition [] of {source} is useless")));
@@ -382,7 +389,11 @@ impl Checker<'_> {
             };
             let source = "'features' member";
             check_keys(dict_or_empty(&item), info, source, &["name"], &["if"])?;
-            let name = self.check_name_is_str(item.get("name").unwrap_or(&Val::Bool(false)), info, source)?;
+            let name = self.check_name_is_str(
+                item.get("name").unwrap_or(&Val::Bool(false)),
+                info,
+                source,
+            )?;
             let source = format!("{source} '{name}'");
             if self.modern_names() {
                 self.check_name_lower(&name, info, &source, false, false)?;
@@ -422,7 +433,9 @@ impl Checker<'_> {
 
     fn type_ref(v: &Val) -> TypeRef {
         match v {
-            Val::List(l) => TypeRef::Array(l.first().and_then(Val::as_str).unwrap_or("").to_owned()),
+            Val::List(l) => {
+                TypeRef::Array(l.first().and_then(Val::as_str).unwrap_or("").to_owned())
+            }
             Val::Str(s) => TypeRef::Named(s.clone()),
             _ => TypeRef::Named(String::new()),
         }
@@ -459,8 +472,8 @@ impl Checker<'_> {
         source: &str,
         parent_name: Option<&str>,
     ) -> R<Vec<Member>> {
-        let permissive = parent_name
-            .is_some_and(|n| self.pragma.member_name_exceptions.iter().any(|e| e == n));
+        let permissive =
+            parent_name.is_some_and(|n| self.pragma.member_name_exceptions.iter().any(|e| e == n));
         let mut out = Vec::with_capacity(value.len());
         for (key, arg) in value {
             let key_source = format!("{source} member '{key}'");
@@ -491,7 +504,9 @@ impl Checker<'_> {
             out.push(Member {
                 name: name.to_owned(),
                 optional,
-                ty: ty.map(Checker::type_ref).unwrap_or(TypeRef::Named(String::new())),
+                ty: ty
+                    .map(Checker::type_ref)
+                    .unwrap_or(TypeRef::Named(String::new())),
                 cond,
                 features,
             });
@@ -618,10 +633,20 @@ impl Checker<'_> {
             None => None,
         };
 
-        let permissive = self.pragma.member_name_exceptions.iter().any(|n| *n == name);
+        let permissive = self
+            .pragma
+            .member_name_exceptions
+            .iter()
+            .any(|n| *n == name);
         let def = match meta {
             "enum" => {
-                check_keys(expr, &info, meta, &["enum", "data"], &["if", "features", "prefix"])?;
+                check_keys(
+                    expr,
+                    &info,
+                    meta,
+                    &["enum", "data"],
+                    &["if", "features", "prefix"],
+                )?;
                 let (values, prefix) = self.check_enum(expr, &info, permissive)?;
                 Kind::Enum(values, prefix)
             }
@@ -646,20 +671,40 @@ impl Checker<'_> {
                 self.check_union(expr, &info, &name)?
             }
             "alternate" => {
-                check_keys(expr, &info, meta, &["alternate", "data"], &["if", "features"])?;
+                check_keys(
+                    expr,
+                    &info,
+                    meta,
+                    &["alternate", "data"],
+                    &["if", "features"],
+                )?;
                 self.check_alternate(expr, &info)?
             }
             "struct" => {
-                check_keys(expr, &info, meta, &["struct", "data"], &["base", "if", "features"])?;
+                check_keys(
+                    expr,
+                    &info,
+                    meta,
+                    &["struct", "data"],
+                    &["base", "if", "features"],
+                )?;
                 let data = get(expr, "data");
                 let members = if self.dialect >= Dialect::QEMU_10_0 {
                     match data {
-                        Some(Val::Dict(d)) => self.check_members(d, &info, "'data'", Some(&name))?,
+                        Some(Val::Dict(d)) => {
+                            self.check_members(d, &info, "'data'", Some(&name))?
+                        }
                         _ => return Err(info.err("'data' should be an object or type name")),
                     }
                 } else {
                     let data = data.map(normalize_top);
-                    match self.check_type_old(data.as_ref(), &info, "'data'", false, Some(Some(&name)))? {
+                    match self.check_type_old(
+                        data.as_ref(),
+                        &info,
+                        "'data'",
+                        false,
+                        Some(Some(&name)),
+                    )? {
                         Some(m) => m,
                         None => Vec::new(),
                     }
@@ -670,7 +715,11 @@ impl Checker<'_> {
                 } else {
                     self.check_type_old(base, &info, "'base'", false, None)?;
                 }
-                Kind::Struct(base.and_then(Val::as_str).map(str::to_owned), members, struct_data_named(data))
+                Kind::Struct(
+                    base.and_then(Val::as_str).map(str::to_owned),
+                    members,
+                    struct_data_named(data),
+                )
             }
             "command" => {
                 check_keys(
@@ -701,7 +750,13 @@ impl Checker<'_> {
                 Kind::Command(data, rets.map(Checker::type_ref))
             }
             _ => {
-                check_keys(expr, &info, meta, &["event"], &["data", "boxed", "if", "features"])?;
+                check_keys(
+                    expr,
+                    &info,
+                    meta,
+                    &["event"],
+                    &["data", "boxed", "if", "features"],
+                )?;
                 Kind::Event(self.check_command_or_event_data(expr, &info)?)
             }
         };
@@ -716,7 +771,11 @@ impl Checker<'_> {
             cond,
             features,
             doc: doc.as_ref().map(|d| d.to_doc()),
-            facts: top.facts.clone().unwrap_or_default(),
+            facts: match (&top.facts, &doc) {
+                (Some(f), _) => f.clone(),
+                (None, Some(d)) => crate::snapshot::Facts::from_doc(&d.to_doc()),
+                (None, None) => Default::default(),
+            },
         };
         let flag = |k: &str| get(expr, k).is_some();
         Ok(match def {
@@ -827,7 +886,8 @@ impl Checker<'_> {
             } else {
                 check_keys(d, info, source, &["name"], &["if"])?;
             }
-            let name = self.check_name_is_str(get(d, "name").unwrap_or(&Val::Bool(false)), info, source)?;
+            let name =
+                self.check_name_is_str(get(d, "name").unwrap_or(&Val::Bool(false)), info, source)?;
             let source = format!("{source} '{name}'");
             if self.modern_names() {
                 // Values may start with a digit: hide it from the name check.
@@ -869,11 +929,16 @@ impl Checker<'_> {
                 None
             } else {
                 let base_n = base.map(normalize_top);
-                let m = self.check_type_old(base_n.as_ref(), info, "'base'", false, Some(Some(name)))?;
+                let m =
+                    self.check_type_old(base_n.as_ref(), info, "'base'", false, Some(Some(name)))?;
                 if !truthy(base) {
                     return Err(info.err("'discriminator' requires 'base'"));
                 }
-                self.check_name_is_str(discriminator.unwrap_or(&Val::Bool(false)), info, "'discriminator'")?;
+                self.check_name_is_str(
+                    discriminator.unwrap_or(&Val::Bool(false)),
+                    info,
+                    "'discriminator'",
+                )?;
                 match (base, m) {
                     (Some(Val::Str(s)), _) => Some(Members::Named(s.clone())),
                     (_, Some(m)) => Some(Members::Inline(m)),
@@ -882,13 +947,22 @@ impl Checker<'_> {
             }
         } else if self.dialect >= Dialect::QEMU_10_0 {
             let m = self.members_or_name(base, info, "'base'", Some(name))?;
-            self.check_name_is_str(discriminator.unwrap_or(&Val::Bool(false)), info, "'discriminator'")?;
+            self.check_name_is_str(
+                discriminator.unwrap_or(&Val::Bool(false)),
+                info,
+                "'discriminator'",
+            )?;
             m
         } else {
             // QEMU 7.2
             let base_n = base.map(normalize_top);
-            let m = self.check_type_old(base_n.as_ref(), info, "'base'", false, Some(Some(name)))?;
-            self.check_name_is_str(discriminator.unwrap_or(&Val::Bool(false)), info, "'discriminator'")?;
+            let m =
+                self.check_type_old(base_n.as_ref(), info, "'base'", false, Some(Some(name)))?;
+            self.check_name_is_str(
+                discriminator.unwrap_or(&Val::Bool(false)),
+                info,
+                "'discriminator'",
+            )?;
             match (base, m) {
                 (Some(Val::Str(s)), _) => Some(Members::Named(s.clone())),
                 (_, Some(m)) => Some(Members::Inline(m)),
@@ -922,7 +996,9 @@ impl Checker<'_> {
             }
             branches.push(Branch {
                 name: key.clone(),
-                ty: ty.map(Checker::type_ref).unwrap_or(TypeRef::Named(String::new())),
+                ty: ty
+                    .map(Checker::type_ref)
+                    .unwrap_or(TypeRef::Named(String::new())),
                 cond,
             });
         }
@@ -961,7 +1037,9 @@ impl Checker<'_> {
             }
             branches.push(AltBranch {
                 name: key.clone(),
-                ty: ty.map(Checker::type_ref).unwrap_or(TypeRef::Named(String::new())),
+                ty: ty
+                    .map(Checker::type_ref)
+                    .unwrap_or(TypeRef::Named(String::new())),
                 cond,
             });
         }
@@ -1065,7 +1143,10 @@ mod tests {
             location: Location::new(std::sync::Arc::from("t"), 1, std::sync::Arc::from([])),
             defn: None,
         };
-        assert_eq!(c.check_name_str("__org.qemu_x-foo", &info, "x").unwrap(), "foo");
+        assert_eq!(
+            c.check_name_str("__org.qemu_x-foo", &info, "x").unwrap(),
+            "foo"
+        );
         assert_eq!(c.check_name_str("x-Foo", &info, "x").unwrap(), "Foo");
         assert!(c.check_name_str("q_foo", &info, "x").is_err());
         assert!(c.check_name_str("1a", &info, "x").is_err());

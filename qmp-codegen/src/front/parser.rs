@@ -365,12 +365,8 @@ impl State<'_> {
                         ))
                     }
                 },
-                "returns-whitelist" if old => {
-                    self.pragma.command_returns_exceptions = list(value)?
-                }
-                "name-case-whitelist" if old => {
-                    self.pragma.member_name_exceptions = list(value)?
-                }
+                "returns-whitelist" if old => self.pragma.command_returns_exceptions = list(value)?,
+                "name-case-whitelist" if old => self.pragma.member_name_exceptions = list(value)?,
                 "command-name-exceptions" if !old => {
                     self.pragma.command_name_exceptions = list(value)?
                 }
@@ -856,12 +852,20 @@ mod tests {
         assert_eq!(e.message, "expected ',' or '}'");
         assert_eq!(err("{ 'a': 'b', }").message, "expected string");
         let e = err("{ 'a': 'b', 'a': 'c' }");
-        assert_eq!((e.message.as_str(), e.column), ("duplicate key 'a'", Some(18)));
+        assert_eq!(
+            (e.message.as_str(), e.column),
+            ("duplicate key 'a'", Some(18))
+        );
         let e = err("{ 'a': 'b\\'' }");
-        assert_eq!((e.message.as_str(), e.column), ("unknown escape \\'", Some(8)));
+        assert_eq!(
+            (e.message.as_str(), e.column),
+            ("unknown escape \\'", Some(8))
+        );
         let e = err("{ 'a': 'b\tc' }");
         assert_eq!(e.message, "funny character in string");
-        assert!(err("{ 'a': 'unclosed }\n").message.contains("missing terminating"));
+        assert!(err("{ 'a': 'unclosed }\n")
+            .message
+            .contains("missing terminating"));
         assert_eq!(err("{ 'a': trueish }").message, "stray 'ish'");
         assert_eq!(
             err("[ 'a' ]").message,

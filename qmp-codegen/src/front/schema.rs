@@ -84,7 +84,6 @@ enum EntKind {
     Event {
         arg_name: Option<String>,
         arg: Option<TypeId>,
-        def: usize,
         boxed: bool,
     },
 }
@@ -105,6 +104,7 @@ struct Ent {
     /// A type (not a command or event).
     is_type: bool,
     implicit: bool,
+    facts: crate::snapshot::Facts,
 }
 
 pub(crate) struct Builder<'a> {
@@ -126,8 +126,8 @@ fn builtin_json(name: &str) -> Option<JsonType> {
     Some(match name {
         "str" => JsonType::String,
         "number" => JsonType::Number,
-        "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32"
-        | "uint64" | "size" => JsonType::Int,
+        "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64"
+        | "size" => JsonType::Int,
         "bool" => JsonType::Boolean,
         "any" => JsonType::Value,
         "null" => JsonType::Null,
@@ -195,7 +195,13 @@ impl<'a> Builder<'a> {
         Ok(id)
     }
 
-    fn ent(name: &str, meta: &'static str, info: Option<Info>, kind: EntKind, is_type: bool) -> Ent {
+    fn ent(
+        name: &str,
+        meta: &'static str,
+        info: Option<Info>,
+        kind: EntKind,
+        is_type: bool,
+    ) -> Ent {
         Ent {
             name: name.to_owned(),
             meta,
@@ -209,13 +215,20 @@ impl<'a> Builder<'a> {
             state: State::Unchecked,
             is_type,
             implicit: true,
+            facts: Default::default(),
         }
     }
 
     fn predefineds(&mut self) -> R<()> {
         for b in BUILTINS {
             let json = builtin_json(b).unwrap_or(JsonType::Value);
-            self.define(Builder::ent(b, "built-in", None, EntKind::Builtin(json), true))?;
+            self.define(Builder::ent(
+                b,
+                "built-in",
+                None,
+                EntKind::Builtin(json),
+                true,
+            ))?;
             self.array(b, None)?;
         }
         self.define(Builder::ent(
@@ -245,7 +258,11 @@ impl<'a> Builder<'a> {
             None,
             EntKind::Enum {
                 values,
-                prefix: if self.modern() { None } else { Some("QTYPE".into()) },
+                prefix: if self.modern() {
+                    None
+                } else {
+                    Some("QTYPE".into())
+                },
             },
             true,
         ))?;
@@ -281,7 +298,8 @@ impl<'a> Builder<'a> {
     fn note_features(&mut self, features: &[Feature], info: &Info) {
         for f in features {
             if self.feature_seen.insert(f.name.clone()) {
-                self.feature_first.push((f.name.clone(), Some(info.clone())));
+                self.feature_first
+                    .push((f.name.clone(), Some(info.clone())));
             }
         }
     }
@@ -293,7 +311,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn members(&mut self, ms: &[model::Member], info: &Info, defined_in: &str) -> R<Vec<RawMember>> {
+    fn members(
+        &mut self,
+        ms: &[model::Member],
+        info: &Info,
+        defined_in: &str,
+    ) -> R<Vec<RawMember>> {
         let mut out = Vec::with_capacity(ms.len());
         for m in ms {
             let ty_name = self.type_name(&m.ty, info)?;
@@ -390,6 +413,7 @@ impl<'a> Builder<'a> {
                 state: State::Unchecked,
                 is_type,
                 implicit: false,
+                facts: i.facts.clone(),
             };
             match d {
                 Definition::Enum(e) => {
@@ -529,7 +553,13 @@ impl<'a> Builder<'a> {
                 Definition::Command(c) => {
                     self.flags.insert(
                         di,
-                        (c.gen, c.success_response, c.allow_oob, c.allow_preconfig, c.coroutine),
+                        (
+                            c.gen,
+                            c.success_response,
+                            c.allow_oob,
+                            c.allow_preconfig,
+                            c.coroutine,
+                        ),
                     );
                     let arg_name = match &c.data {
                         Some(Members::Inline(ms)) => {
@@ -567,7 +597,6 @@ impl<'a> Builder<'a> {
                         EntKind::Event {
                             arg_name,
                             arg: None,
-                            def: di,
                             boxed: e.boxed,
                         },
                         false,
@@ -630,7 +659,13 @@ impl<'a> Builder<'a> {
     }
 
     /// QEMU's `QAPISchemaMember.describe` of a member, value, feature or branch.
-    fn describe_member(&self, role: &str, name: &str, defined_in: &str, info: Option<&Info>) -> String {
+    fn describe_member(
+        &self,
+        role: &str,
+        name: &str,
+        defined_in: &str,
+        info: Option<&Info>,
+    ) -> String {
         let mut role = role.to_owned();
         let mut meta = "type";
         let mut owner = defined_in.to_owned();
@@ -655,7 +690,8 @@ impl<'a> Builder<'a> {
             } else if !self.modern() {
                 return format!("{role} '{name}'");
             }
-        } else if !self.modern() && self.dialect.has_simple_unions() && defined_in.ends_with("Kind") {
+        } else if !self.modern() && self.dialect.has_simple_unions() && defined_in.ends_with("Kind")
+        {
             return format!("branch '{name}'");
         }
         if Some(owner.as_str()) != defn_name {
@@ -742,7 +778,14 @@ impl<'a> Builder<'a> {
         let mut seen = Vec::new();
         let mut idx = HashMap::new();
         for f in &e.features {
-            self.check_clash(e.info.as_ref(), &mut seen, &mut idx, "feature", &f.name, &e.name)?;
+            self.check_clash(
+                e.info.as_ref(),
+                &mut seen,
+                &mut idx,
+                "feature",
+                &f.name,
+                &e.name,
+            )?;
         }
         if e.is_type {
             if self.dialect.has_simple_unions() {
@@ -845,13 +888,23 @@ impl<'a> Builder<'a> {
             if !self.is_object(base) || self.is_union(base) {
                 return Err(err(
                     info.as_ref(),
-                    format!("'base' requires a struct type, {} isn't", self.describe(base)),
+                    format!(
+                        "'base' requires a struct type, {} isn't",
+                        self.describe(base)
+                    ),
                 ));
             }
             self.check(base)?;
             let base_members = self.members_of(base);
             for m in &base_members {
-                self.check_clash(info.as_ref(), &mut seen, &mut idx, m.role, &m.name, &m.defined_in)?;
+                self.check_clash(
+                    info.as_ref(),
+                    &mut seen,
+                    &mut idx,
+                    m.role,
+                    &m.name,
+                    &m.defined_in,
+                )?;
             }
             members.extend(base_members);
             base_id = Some(TypeId(base as u32));
@@ -864,15 +917,30 @@ impl<'a> Builder<'a> {
             let mut fseen = Vec::new();
             let mut fidx = HashMap::new();
             for f in &m.features {
-                self.check_clash(m.info.as_ref(), &mut fseen, &mut fidx, "feature", &f.name, &m.name)?;
+                self.check_clash(
+                    m.info.as_ref(),
+                    &mut fseen,
+                    &mut fidx,
+                    "feature",
+                    &f.name,
+                    &m.name,
+                )?;
             }
-            self.check_clash(info.as_ref(), &mut seen, &mut idx, m.role, &m.name, &m.defined_in)?;
+            self.check_clash(
+                info.as_ref(),
+                &mut seen,
+                &mut idx,
+                m.role,
+                &m.name,
+                &m.defined_in,
+            )?;
             members.push(m.clone());
             resolved_local.push(m);
         }
         let mut resolved_branches = None;
         if let Some((tag, simple, variants, _)) = branches {
-            let (vs, tag_type) = self.check_branches(id, &tag, simple, variants, &members, &info)?;
+            let (vs, tag_type) =
+                self.check_branches(id, &tag, simple, variants, &members, &info)?;
             // Clashes between the members and each branch's members.
             for v in &vs {
                 if let Some(t) = v.ty {
@@ -1040,7 +1108,8 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             }
-            let bad = !self.is_object(ty) || (self.dialect.has_simple_unions() && self.is_union(ty));
+            let bad =
+                !self.is_object(ty) || (self.dialect.has_simple_unions() && self.is_union(ty));
             if bad {
                 return Err(err(
                     info_r,
@@ -1069,7 +1138,14 @@ impl<'a> Builder<'a> {
         let mut idx = HashMap::new();
         let mut types_seen: Vec<(&'static str, String)> = Vec::new();
         for v in &variants {
-            self.check_clash(info_r, &mut seen, &mut idx, "branch", &v.name, &v.defined_in)?;
+            self.check_clash(
+                info_r,
+                &mut seen,
+                &mut idx,
+                "branch",
+                &v.name,
+                &v.defined_in,
+            )?;
             let ty = v.ty.map(|t| t.0 as usize).unwrap_or(0);
             let qtype = match self.json_type(ty) {
                 "null" => "QTYPE_QNULL",
@@ -1127,7 +1203,13 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn check_args(&mut self, id: usize, what: &str, boxed: bool, arg_name: &Option<String>) -> R<Option<TypeId>> {
+    fn check_args(
+        &mut self,
+        id: usize,
+        what: &str,
+        boxed: bool,
+        arg_name: &Option<String>,
+    ) -> R<Option<TypeId>> {
         let info = self.ents[id].info.clone();
         let info_r = info.as_ref();
         let Some(n) = arg_name else { return Ok(None) };
@@ -1177,7 +1259,12 @@ impl<'a> Builder<'a> {
         if let Some(rn) = &ret_name {
             let rt = self.resolve(rn, info_r, "command's 'returns'")?;
             let name = &self.ents[id].name;
-            if !self.pragma.command_returns_exceptions.iter().any(|n| n == name) {
+            if !self
+                .pragma
+                .command_returns_exceptions
+                .iter()
+                .any(|n| n == name)
+            {
                 let elem = match &self.ents[rt].kind {
                     EntKind::Array { elem_name, .. } => self.lookup_type(elem_name).unwrap_or(rt),
                     _ => rt,
@@ -1321,11 +1408,16 @@ impl<'a> Builder<'a> {
         }
         let modern = self.dialect.modern_docs();
         for (list, what) in [(&d.args, "member"), (&d.features, "feature")] {
-            let bogus: Vec<&super::doc::ArgSection> = list.iter().filter(|a| !a.connected).collect();
+            let bogus: Vec<&super::doc::ArgSection> =
+                list.iter().filter(|a| !a.connected).collect();
             if bogus.is_empty() {
                 continue;
             }
-            let what = if self.dialect.has_simple_unions() { "member" } else { what };
+            let what = if self.dialect.has_simple_unions() {
+                "member"
+            } else {
+                what
+            };
             let names: Vec<&str> = bogus.iter().map(|a| a.name.as_str()).collect();
             let msg = format!(
                 "documented {what}{} '{}' {} not exist",
@@ -1363,7 +1455,10 @@ impl<'a> Builder<'a> {
         }
         if self.modern() && self.feature_first.len() > 64 {
             let (_, info) = &self.feature_first[64];
-            return Err(err(info.as_ref(), "Maximum of 64 schema features is permitted"));
+            return Err(err(
+                info.as_ref(),
+                "Maximum of 64 schema features is permitted",
+            ));
         }
         Ok(self.finish())
     }
@@ -1463,6 +1558,7 @@ impl<'a> Builder<'a> {
                     features: e.features.clone(),
                     doc,
                     implicit: e.implicit,
+                    facts: e.facts.clone(),
                 });
                 let _ = i;
             } else {
@@ -1471,7 +1567,13 @@ impl<'a> Builder<'a> {
                     module: e.module.clone(),
                 });
                 match &e.kind {
-                    EntKind::Command { arg, ret, def, boxed, .. } => {
+                    EntKind::Command {
+                        arg,
+                        ret,
+                        def,
+                        boxed,
+                        ..
+                    } => {
                         out.commands.push(r::Command {
                             name: e.name.clone(),
                             origin: o,
@@ -1486,6 +1588,7 @@ impl<'a> Builder<'a> {
                             allow_oob: self.flags.get(def).is_some_and(|f| f.2),
                             allow_preconfig: self.flags.get(def).is_some_and(|f| f.3),
                             coroutine: self.flags.get(def).is_some_and(|f| f.4),
+                            facts: e.facts.clone(),
                         });
                     }
                     EntKind::Event { arg, boxed, .. } => out.events.push(r::Event {
@@ -1496,6 +1599,7 @@ impl<'a> Builder<'a> {
                         doc,
                         arg_type: arg.map(|a| map(Some(a))),
                         boxed: *boxed,
+                        facts: e.facts.clone(),
                     }),
                     _ => {}
                 }

@@ -83,11 +83,14 @@ fn camel_join(words: &[String], lower_rest: bool) -> String {
     out
 }
 
-/// The Rust name of a type.
+/// The Rust name of a type. A name Rust reserves (`Self`) gets a trailing `_`.
 pub fn type_name(qapi: &str) -> String {
     let plain = qapi.chars().all(|c| c.is_ascii_alphanumeric())
         && qapi.starts_with(|c: char| c.is_ascii_uppercase());
     if plain {
+        if NOT_RAW.contains(&qapi) {
+            return format!("{qapi}_");
+        }
         return qapi.to_owned();
     }
     camel_join(&words(qapi), false)
@@ -181,6 +184,7 @@ mod tests {
         assert_eq!(type_name("ACPIOSTInfo"), "ACPIOSTInfo");
         assert_eq!(type_name("x-Foo"), "XFoo");
         assert_eq!(type_name("__org.qemu_x-Struct"), "OrgQemuXStruct");
+        assert_eq!(type_name("Self"), "Self_");
         assert_eq!(command_name("query-block"), "QueryBlock");
         assert_eq!(command_name("block_resize"), "BlockResize");
         assert_eq!(

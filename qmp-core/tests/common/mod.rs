@@ -24,6 +24,10 @@ pub fn init_tracing() {
 }
 
 fn require(binary: &str) {
+    if binary.contains('/') {
+        assert!(Path::new(binary).is_file(), "{binary} does not exist");
+        return;
+    }
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()))
         .unwrap_or(false);
@@ -368,4 +372,115 @@ pub fn storage_daemon() -> (Process, PathBuf) {
     let mut p = spawn_process("qemu-storage-daemon", cmd, dir);
     p.wait_for_socket(&sock);
     (p, sock)
+}
+
+/// A QEMU build the tests run against: the installed QEMU 10.0.2, or Debian bookworm's
+/// QEMU 7.2 unpacked beside it by `scripts/qemu-7.2`.
+#[derive(Debug, Clone)]
+pub struct QemuBuild {
+    /// `10.0` or `7.2`.
+    pub release: &'static str,
+    /// qemu-system-x86_64.
+    pub qemu: PathBuf,
+    /// qemu-ga.
+    pub qga: PathBuf,
+    /// Arguments every run needs (accelerator, firmware folders).
+    pub args: Vec<String>,
+    /// Environment every run needs.
+    pub env: Vec<(String, PathBuf)>,
+}
+
+impl QemuBuild {
+    /// The installed QEMU 10.0.2 (TCG: runs anywhere).
+    pub fn installed() -> QemuBuild {
+        QemuBuild {
+            release: "10.0",
+            qemu: QEMU.into(),
+            qga: QGA.into(),
+            args: vec!["-accel".into(), "tcg".into()],
+            env: Vec::new(),
+        }
+    }
+
+    /// QEMU 7.2 from `target/qemu-7.2`, or `None` (with the reason printed) when this
+    /// machine has no `/dev/kvm`: Debian's 7.2 has TCG as a module, which is not
+    /// unpacked, so it runs with KVM only. Panics when it is not unpacked.
+    pub fn qemu_7_2() -> Option<QemuBuild> {
+        if !Path::new("/dev/kvm").exists() {
+            println!(
+                "skipped for QEMU 7.2: no /dev/kvm on this machine (7.2 runs with KVM only here)"
+            );
+            return None;
+        }
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dest = std::env::var_os("QMP_TEST_QEMU_7_2")
+            .map(PathBuf::from)
+            .or_else(|| {
+                [
+                    here.join("target/qemu-7.2"),
+                    here.join("../target/qemu-7.2"),
+                ]
+                .into_iter()
+                .find(|d| d.join("root/usr/bin/qemu-system-x86_64").is_file())
+            })
+            .unwrap_or_else(|| {
+                panic!("QEMU 7.2 is not unpacked: run scripts/qemu-7.2 (or set QMP_TEST_QEMU_7_2)")
+            });
+        let root = dest.join("root");
+        let modules = dest.join("modules");
+        let _ = std::fs::create_dir_all(&modules);
+        Some(QemuBuild {
+            release: "7.2",
+            qemu: root.join("usr/bin/qemu-system-x86_64"),
+            qga: root.join("usr/sbin/qemu-ga"),
+            args: [
+                "-accel".to_owned(),
+                "kvm".to_owned(),
+                "-L".to_owned(),
+                root.join("usr/share/qemu").display().to_string(),
+                "-L".to_owned(),
+                "/usr/share/seabios".to_owned(),
+                "-L".to_owned(),
+                "/usr/lib/ipxe/qemu".to_owned(),
+            ]
+            .into(),
+            env: vec![("QEMU_MODULE_DIR".into(), modules)],
+        })
+    }
+
+    /// Both builds (7.2 only where it can run).
+    pub fn all() -> Vec<QemuBuild> {
+        let mut v = vec![QemuBuild::installed()];
+        v.extend(QemuBuild::qemu_7_2());
+        v
+    }
+
+    /// A command for this build's QEMU, in `dir`, with the common arguments.
+    pub fn command(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(&self.qemu);
+        cmd.current_dir(dir).args(&self.args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// This build's qemu-ga listening on a UNIX socket.
+    pub fn qemu_ga(&self) -> (Process, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("qga.sock");
+        let mut cmd = Command::new(&self.qga);
+        cmd.args(["-m", "unix-listen", "-p"])
+            .arg(&sock)
+            .arg("-t")
+            .arg(dir.path())
+            .arg("-f")
+            .arg(dir.path().join("qga.pid"));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut p = spawn_process("qemu-ga", cmd, dir);
+        p.wait_for_socket(&sock);
+        (p, sock)
+    }
 }

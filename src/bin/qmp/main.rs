@@ -14,7 +14,7 @@ mod schema;
 
 use clap::Parser;
 use line::{NoTypes, Parsed, Types};
-use qmp::{Address, Client, Error, Message};
+use qemu_qmp::{Address, Client, Error, Message};
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -78,7 +78,7 @@ struct Args {
 
 struct Shell {
     client: Client,
-    events: qmp::EventListener,
+    events: qemu_qmp::EventListener,
     args: Args,
     index: Arc<schema::Index>,
     log: Option<std::fs::File>,
@@ -501,7 +501,7 @@ async fn main_async(args: Args) -> ExitCode {
     }
 
     if let Some(mut launched) = launched {
-        if client.runstate() == qmp::RunState::Running {
+        if client.runstate() == qemu_qmp::RunState::Running {
             let _ = client.execute_raw("quit", None).await;
         }
         let _ = client.disconnect().await;
