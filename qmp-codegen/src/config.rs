@@ -65,6 +65,7 @@ struct Output {
 pub struct Config {
     outputs: Vec<Output>,
     docs: DocMode,
+    dialect: Option<crate::Dialect>,
     options: rust::Options,
     min_release: Option<(u16, u16)>,
     out_dir: Option<PathBuf>,
@@ -119,6 +120,14 @@ impl Config {
         self
     }
 
+    /// The QEMU release whose language rules apply to schema sources (default: the
+    /// release named by the `VERSION` file of the QEMU tree each schema is in, else the
+    /// newest). Snapshots record their own.
+    pub fn dialect(mut self, dialect: crate::Dialect) -> Self {
+        self.dialect = Some(dialect);
+        self
+    }
+
     /// How strictly to read doc comments (default: as QEMU does).
     pub fn doc_mode(mut self, mode: DocMode) -> Self {
         self.docs = mode;
@@ -163,7 +172,11 @@ impl Config {
         for o in &self.outputs {
             let mut schemas = Vec::new();
             for path in &o.schemas {
-                let (schema, files) = Loader::new().docs(self.docs).load_tracked(path)?;
+                let mut loader = Loader::new().docs(self.docs);
+                if let Some(d) = self.dialect {
+                    loader = loader.dialect(d);
+                }
+                let (schema, files) = loader.load_tracked(path)?;
                 if in_build_script {
                     for f in files {
                         println!("cargo:rerun-if-changed={}", f.display());

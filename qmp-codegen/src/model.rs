@@ -96,7 +96,7 @@ pub struct Info {
     /// Its features.
     pub features: Vec<Feature>,
     /// Its doc comment, when the source had one.
-    pub doc: Option<Doc>,
+    pub doc: Option<Box<Doc>>,
     /// Facts a snapshot keeps from the doc comment (release numbers), when the
     /// comment itself is gone.
     pub facts: crate::snapshot::Facts,

@@ -82,7 +82,7 @@ pub struct Type {
     /// Its features.
     pub features: Vec<Feature>,
     /// Its documentation.
-    pub doc: Option<Doc>,
+    pub doc: Option<Box<Doc>>,
     /// Made by the front end rather than written in the schema.
     pub implicit: bool,
     /// Release numbers from its documentation.
@@ -199,7 +199,7 @@ pub struct Command {
     /// Its features.
     pub features: Vec<Feature>,
     /// Its documentation.
-    pub doc: Option<Doc>,
+    pub doc: Option<Box<Doc>>,
     /// The arguments' object type.
     pub arg_type: Option<TypeId>,
     /// The return type.
@@ -232,7 +232,7 @@ pub struct Event {
     /// Its features.
     pub features: Vec<Feature>,
     /// Its documentation.
-    pub doc: Option<Doc>,
+    pub doc: Option<Box<Doc>>,
     /// The data's object type.
     pub arg_type: Option<TypeId>,
     /// `boxed`.

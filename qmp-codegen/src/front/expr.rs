@@ -22,13 +22,14 @@ pub(crate) struct Checker<'p> {
 #[derive(Clone)]
 pub(crate) struct Info {
     pub(crate) location: Location,
-    pub(crate) defn: Option<(String, String)>,
+    /// `(kind, name)` of the definition, shared by every member's info.
+    pub(crate) defn: Option<std::sync::Arc<(String, String)>>,
 }
 
 impl Info {
     pub(crate) fn err(&self, msg: impl Into<String>) -> SchemaError {
         let mut e = SchemaError::at(&self.location, msg);
-        e.definition = self.defn.clone();
+        e.definition = self.defn.as_deref().cloned();
         e
     }
 }
@@ -611,7 +612,7 @@ impl Checker<'_> {
             &info,
             &format!("'{meta}'"),
         )?;
-        info.defn = Some((meta.to_owned(), name.clone()));
+        info.defn = Some(std::sync::Arc::new((meta.to_owned(), name.clone())));
         self.check_defn_name(&name, &info, meta)?;
 
         let doc = match &top.doc {
@@ -770,7 +771,7 @@ impl Checker<'_> {
             module: top.module.clone(),
             cond,
             features,
-            doc: doc.as_ref().map(|d| d.to_doc()),
+            doc: doc.as_ref().map(|d| Box::new(d.to_doc())),
             facts: match (&top.facts, &doc) {
                 (Some(f), _) => f.clone(),
                 (None, Some(d)) => crate::snapshot::Facts::from_doc(&d.to_doc()),

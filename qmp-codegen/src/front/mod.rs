@@ -27,16 +27,29 @@ pub(crate) fn load(
             return build(parsed, DocMode::Ignore);
         }
     }
-    let (dialect, version) = match dialect {
-        Some(d) => (d, None),
+    let (dialect, version, guessed) = match dialect {
+        Some(d) => (d, None, false),
         None => match release_of(path) {
-            Some(v) => (Dialect::parse(&v).unwrap_or_default(), Some(v)),
-            None => (Dialect::LATEST, None),
+            Some(v) => (Dialect::parse(&v).unwrap_or_default(), Some(v), false),
+            // In-memory text has no tree to look in: no hint then.
+            None => (Dialect::LATEST, None, path.exists()),
         },
     };
-    let mut parsed = parser::parse_schema(source, path, dialect, docs)?;
-    parsed.qemu_version = version;
-    build(parsed, docs)
+    let result = parser::parse_schema(source, path, dialect, docs).and_then(|mut parsed| {
+        parsed.qemu_version = version;
+        build(parsed, docs)
+    });
+    result.map_err(|mut e| {
+        if guessed && e.hint.is_none() {
+            let (a, b) = dialect.release();
+            e.hint = Some(format!(
+                "read by the rules of QEMU {a}.{b}, the newest known, since no VERSION file \
+                 was found above the schema; name its release (--dialect, Loader::dialect) \
+                 if it is older"
+            ));
+        }
+        e
+    })
 }
 
 /// The QEMU release of the source tree a schema file is in: the `VERSION` file at the
@@ -63,6 +76,8 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
     };
     let definitions = checker.check_exprs(&parsed.exprs)?;
     let doc_blocks: Vec<_> = parsed.exprs.iter_mut().map(|e| e.doc.take()).collect();
+    // The expression trees are done with: free them before the next stage grows.
+    drop(std::mem::take(&mut parsed.exprs));
     let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs);
     builder.define_all(&definitions, doc_blocks)?;
     let resolved = builder.check_all()?;

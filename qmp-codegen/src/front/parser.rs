@@ -243,7 +243,7 @@ impl State<'_> {
         while p.tok != Tok::Eof {
             let location = p.location();
             if let Tok::Comment(_) = p.tok {
-                reject_expr_doc(cur_doc.take())?;
+                reject_expr_doc(cur_doc.take(), &mut self.free_docs, self.exprs.len())?;
                 let docs = DocParser::new(&mut p, self.docs).get_doc(location)?;
                 for d in docs {
                     if let Some(prev) = cur_doc.replace(d) {
@@ -262,10 +262,10 @@ impl State<'_> {
                 ));
             };
             if dict.iter().any(|(k, _)| k == "include") {
-                reject_expr_doc(cur_doc.take())?;
+                reject_expr_doc(cur_doc.take(), &mut self.free_docs, self.exprs.len())?;
                 self.include(&dict, &location, path, chain)?;
             } else if dict.iter().any(|(k, _)| k == "pragma") {
-                reject_expr_doc(cur_doc.take())?;
+                reject_expr_doc(cur_doc.take(), &mut self.free_docs, self.exprs.len())?;
                 self.pragma(&dict, &location)?;
             } else {
                 let doc = match cur_doc.take() {
@@ -287,7 +287,7 @@ impl State<'_> {
                 continue;
             }
         }
-        reject_expr_doc(cur_doc.take())
+        reject_expr_doc(cur_doc.take(), &mut self.free_docs, self.exprs.len())
     }
 
     fn include(
@@ -412,7 +412,13 @@ fn hint_for_pragma(name: &str, dialect: Dialect) -> Option<String> {
     }
 }
 
-fn reject_expr_doc(doc: Option<QapiDoc>) -> Result<()> {
+/// A doc block not followed by its definition: an error for a definition's doc, kept
+/// as free-form documentation otherwise.
+fn reject_expr_doc(
+    doc: Option<QapiDoc>,
+    free: &mut Vec<(usize, QapiDoc)>,
+    at: usize,
+) -> Result<()> {
     match doc {
         Some(d) if d.symbol.is_some() => Err(SchemaError::at(
             &d.location,
@@ -421,7 +427,11 @@ fn reject_expr_doc(doc: Option<QapiDoc>) -> Result<()> {
                 d.symbol.as_deref().unwrap_or_default()
             ),
         )),
-        _ => Ok(()),
+        Some(d) => {
+            free.push((at, d));
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 

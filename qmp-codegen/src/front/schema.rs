@@ -107,6 +107,42 @@ struct Ent {
     facts: crate::snapshot::Facts,
 }
 
+/// The names seen so far in a clash check: `(c_name, name, defined_in, role)`. A
+/// linear scan for the usual handful, a map once there are many (a line of 30 000
+/// members stays linear).
+#[derive(Clone, Default)]
+struct Seen {
+    entries: Vec<(String, String, String, &'static str)>,
+    index: Option<HashMap<String, usize>>,
+}
+
+impl Seen {
+    const SCAN: usize = 24;
+
+    fn find(&self, c: &str) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(c).copied(),
+            None => self.entries.iter().position(|e| e.0 == c),
+        }
+    }
+
+    fn push(&mut self, e: (String, String, String, &'static str)) {
+        if let Some(ix) = &mut self.index {
+            ix.insert(e.0.clone(), self.entries.len());
+        } else if self.entries.len() >= Self::SCAN {
+            let mut ix: HashMap<String, usize> = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (x.0.clone(), i))
+                .collect();
+            ix.insert(e.0.clone(), self.entries.len());
+            self.index = Some(ix);
+        }
+        self.entries.push(e);
+    }
+}
+
 pub(crate) struct Builder<'a> {
     dialect: Dialect,
     pragma: &'a Pragma,
@@ -379,7 +415,7 @@ impl<'a> Builder<'a> {
         let i = d.info();
         Info {
             location: i.location.clone(),
-            defn: Some((d.kind().to_owned(), i.name.clone())),
+            defn: Some(Arc::new((d.kind().to_owned(), i.name.clone()))),
         }
     }
 
@@ -750,15 +786,14 @@ impl<'a> Builder<'a> {
     fn check_clash(
         &self,
         info: Option<&Info>,
-        seen: &mut Vec<(String, String, String, &'static str)>,
-        index: &mut HashMap<String, usize>,
+        seen: &mut Seen,
         role: &'static str,
         name: &str,
         defined_in: &str,
     ) -> R<()> {
         let c = c_name(name);
-        if let Some(&i) = index.get(&c) {
-            let (_, pn, pd, pr) = &seen[i];
+        if let Some(i) = seen.find(&c) {
+            let (_, pn, pd, pr) = &seen.entries[i];
             return Err(err(
                 info,
                 format!(
@@ -768,24 +803,15 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        index.insert(c.clone(), seen.len());
         seen.push((c, name.to_owned(), defined_in.to_owned(), role));
         Ok(())
     }
 
     fn check_features(&self, id: usize) -> R<()> {
         let e = &self.ents[id];
-        let mut seen = Vec::new();
-        let mut idx = HashMap::new();
+        let mut seen = Seen::default();
         for f in &e.features {
-            self.check_clash(
-                e.info.as_ref(),
-                &mut seen,
-                &mut idx,
-                "feature",
-                &f.name,
-                &e.name,
-            )?;
+            self.check_clash(e.info.as_ref(), &mut seen, "feature", &f.name, &e.name)?;
         }
         if e.is_type {
             if self.dialect.has_simple_unions() {
@@ -824,10 +850,9 @@ impl<'a> Builder<'a> {
         let name = self.ents[id].name.clone();
         match &self.ents[id].kind {
             EntKind::Enum { values, .. } => {
-                let mut seen = Vec::new();
-                let mut idx = HashMap::new();
+                let mut seen = Seen::default();
                 for v in values {
-                    self.check_clash(info.as_ref(), &mut seen, &mut idx, "value", &v.name, &name)?;
+                    self.check_clash(info.as_ref(), &mut seen, "value", &v.name, &name)?;
                 }
             }
             EntKind::Array { elem_name, .. } => {
@@ -879,8 +904,7 @@ impl<'a> Builder<'a> {
             } => (base_name.clone(), local.clone(), branches.clone()),
             _ => return Ok(()),
         };
-        let mut seen = Vec::new();
-        let mut idx = HashMap::new();
+        let mut seen = Seen::default();
         let mut members: Vec<RawMember> = Vec::new();
         let mut base_id = None;
         if let Some(b) = &base_name {
@@ -897,43 +921,30 @@ impl<'a> Builder<'a> {
             self.check(base)?;
             let base_members = self.members_of(base);
             for m in &base_members {
-                self.check_clash(
-                    info.as_ref(),
-                    &mut seen,
-                    &mut idx,
-                    m.role,
-                    &m.name,
-                    &m.defined_in,
-                )?;
+                self.check_clash(info.as_ref(), &mut seen, m.role, &m.name, &m.defined_in)?;
             }
             members.extend(base_members);
             base_id = Some(TypeId(base as u32));
         }
         let mut resolved_local = Vec::with_capacity(local.len());
         for mut m in local {
-            let what = self.describe_member(m.role, &m.name, &m.defined_in, m.info.as_ref());
-            let ty = self.resolve(&m.ty_name, m.info.as_ref(), &what)?;
+            let ty = match self.lookup_type(&m.ty_name) {
+                Some(t) => t,
+                None => {
+                    let what =
+                        self.describe_member(m.role, &m.name, &m.defined_in, m.info.as_ref());
+                    return Err(err(
+                        m.info.as_ref(),
+                        format!("{what} uses unknown type '{}'", m.ty_name),
+                    ));
+                }
+            };
             m.ty = Some(TypeId(ty as u32));
-            let mut fseen = Vec::new();
-            let mut fidx = HashMap::new();
+            let mut fseen = Seen::default();
             for f in &m.features {
-                self.check_clash(
-                    m.info.as_ref(),
-                    &mut fseen,
-                    &mut fidx,
-                    "feature",
-                    &f.name,
-                    &m.name,
-                )?;
+                self.check_clash(m.info.as_ref(), &mut fseen, "feature", &f.name, &m.name)?;
             }
-            self.check_clash(
-                info.as_ref(),
-                &mut seen,
-                &mut idx,
-                m.role,
-                &m.name,
-                &m.defined_in,
-            )?;
+            self.check_clash(info.as_ref(), &mut seen, m.role, &m.name, &m.defined_in)?;
             members.push(m.clone());
             resolved_local.push(m);
         }
@@ -945,8 +956,7 @@ impl<'a> Builder<'a> {
             for v in &vs {
                 if let Some(t) = v.ty {
                     let mut s2 = seen.clone();
-                    let mut i2 = idx.clone();
-                    self.object_check_clash(t.0 as usize, info.as_ref(), &mut s2, &mut i2)?;
+                    self.object_check_clash(t.0 as usize, info.as_ref(), &mut s2)?;
                 }
             }
             resolved_branches = Some((tag, simple, vs, Some(tag_type)));
@@ -979,13 +989,7 @@ impl<'a> Builder<'a> {
 
     /// QEMU's `QAPISchemaObjectType.check_clash`: this type's members (and, from 7.x
     /// on, its branches' members, each branch on its own) against `seen`.
-    fn object_check_clash(
-        &self,
-        id: usize,
-        info: Option<&Info>,
-        seen: &mut Vec<(String, String, String, &'static str)>,
-        idx: &mut HashMap<String, usize>,
-    ) -> R<()> {
+    fn object_check_clash(&self, id: usize, info: Option<&Info>, seen: &mut Seen) -> R<()> {
         let EntKind::Object {
             members, branches, ..
         } = &self.ents[id].kind
@@ -993,15 +997,14 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         for m in members {
-            self.check_clash(info, seen, idx, m.role, &m.name, &m.defined_in)?;
+            self.check_clash(info, seen, m.role, &m.name, &m.defined_in)?;
         }
         if let Some((_, _, vs, _)) = branches {
             if !self.dialect.has_simple_unions() {
                 for v in vs {
                     if let Some(t) = v.ty {
                         let mut s2 = seen.clone();
-                        let mut i2 = idx.clone();
-                        self.object_check_clash(t.0 as usize, info, &mut s2, &mut i2)?;
+                        self.object_check_clash(t.0 as usize, info, &mut s2)?;
                     }
                 }
             }
@@ -1134,18 +1137,10 @@ impl<'a> Builder<'a> {
             let ty = self.resolve(&v.ty_name, v.info.as_ref(), &what)?;
             v.ty = Some(TypeId(ty as u32));
         }
-        let mut seen = Vec::new();
-        let mut idx = HashMap::new();
+        let mut seen = Seen::default();
         let mut types_seen: Vec<(&'static str, String)> = Vec::new();
         for v in &variants {
-            self.check_clash(
-                info_r,
-                &mut seen,
-                &mut idx,
-                "branch",
-                &v.name,
-                &v.defined_in,
-            )?;
+            self.check_clash(info_r, &mut seen, "branch", &v.name, &v.defined_in)?;
             let ty = v.ty.map(|t| t.0 as usize).unwrap_or(0);
             let qtype = match self.json_type(ty) {
                 "null" => "QTYPE_QNULL",
@@ -1463,7 +1458,7 @@ impl<'a> Builder<'a> {
         Ok(self.finish())
     }
 
-    fn finish(self) -> r::Resolved {
+    fn finish(mut self) -> r::Resolved {
         let mut type_id: Vec<Option<TypeId>> = Vec::with_capacity(self.ents.len());
         let mut n = 0u32;
         for e in &self.ents {
@@ -1484,38 +1479,57 @@ impl<'a> Builder<'a> {
                 module: e.module.clone(),
             })
         };
-        let member = |m: &RawMember| r::Member {
-            name: m.name.clone(),
+        // Moved out, not cloned: the builder is done with them.
+        let member = |m: RawMember| r::Member {
+            name: m.name,
             ty: map(m.ty),
             optional: m.optional,
-            cond: m.cond.clone(),
-            features: m.features.clone(),
-            defined_in: m.defined_in.clone(),
+            cond: m.cond,
+            features: m.features,
+            defined_in: m.defined_in,
         };
-        let variant = |v: &RawVariant| r::Variant {
-            name: v.name.clone(),
+        let variant = |v: RawVariant| r::Variant {
+            name: v.name,
             ty: map(v.ty),
-            cond: v.cond.clone(),
+            cond: v.cond,
             implicit: v.implicit,
         };
+        // Conditions looked up across entities are taken before the move.
+        let conds: Vec<Option<Option<Cond>>> = self
+            .ents
+            .iter()
+            .map(|e| match (&e.kind, &e.cond_of) {
+                (EntKind::Array { elem: Some(el), .. }, _) => {
+                    Some(self.ents[el.0 as usize].cond.clone())
+                }
+                (_, Some(of)) => Some(
+                    self.by_name
+                        .get(of)
+                        .and_then(|&x| self.ents[x].cond.clone()),
+                ),
+                _ => None,
+            })
+            .collect();
+        let ents = std::mem::take(&mut self.ents);
         let mut out = r::Resolved::default();
-        for (i, e) in self.ents.iter().enumerate() {
-            let doc = e.doc.map(|d| self.docs[d].to_doc());
+        for (i, e) in ents.into_iter().enumerate() {
+            let doc = e.doc.map(|d| Box::new(self.docs[d].to_doc()));
+            let origin = origin(&e);
             if e.is_type {
-                let kind = match &e.kind {
-                    EntKind::Builtin(j) => r::TypeKind::Builtin(*j),
+                let kind = match e.kind {
+                    EntKind::Builtin(j) => r::TypeKind::Builtin(j),
                     EntKind::Enum { values, prefix } => r::TypeKind::Enum(r::EnumType {
                         values: values
-                            .iter()
+                            .into_iter()
                             .map(|v| r::EnumMember {
-                                name: v.name.clone(),
-                                cond: v.cond.clone(),
-                                features: v.features.clone(),
+                                name: v.name,
+                                cond: v.cond,
+                                features: v.features,
                             })
                             .collect(),
-                        prefix: prefix.clone(),
+                        prefix,
                     }),
-                    EntKind::Array { elem, .. } => r::TypeKind::Array(map(*elem)),
+                    EntKind::Array { elem, .. } => r::TypeKind::Array(map(elem)),
                     EntKind::Object {
                         base,
                         local,
@@ -1524,49 +1538,42 @@ impl<'a> Builder<'a> {
                         ..
                     } => r::TypeKind::Object(r::ObjectType {
                         base: base.map(|b| map(Some(b))),
-                        local_members: local.iter().map(member).collect(),
-                        members: members.iter().map(member).collect(),
-                        branches: branches.as_ref().map(|(tag, simple, vs, tt)| r::Branches {
-                            tag: tag.clone(),
-                            tag_type: map(*tt),
-                            variants: vs.iter().map(variant).collect(),
-                            simple: *simple,
+                        local_members: local.into_iter().map(member).collect(),
+                        members: members.into_iter().map(member).collect(),
+                        branches: branches.map(|(tag, simple, vs, tt)| r::Branches {
+                            tag,
+                            tag_type: map(tt),
+                            variants: vs.into_iter().map(variant).collect(),
+                            simple,
                         }),
                     }),
                     EntKind::Alternate { variants } => {
-                        r::TypeKind::Alternate(variants.iter().map(variant).collect())
+                        r::TypeKind::Alternate(variants.into_iter().map(variant).collect())
                     }
                     _ => continue,
                 };
-                let cond = match (&e.kind, &e.cond_of) {
-                    (EntKind::Array { elem: Some(el), .. }, _) => {
-                        self.ents[el.0 as usize].cond.clone()
-                    }
-                    (_, Some(of)) => self
-                        .by_name
-                        .get(of)
-                        .and_then(|&x| self.ents[x].cond.clone()),
-                    _ => e.cond.clone(),
+                let cond = match &conds[i] {
+                    Some(derived) => derived.clone(),
+                    None => e.cond,
                 };
                 let id = TypeId(out.types.len() as u32);
                 out.type_by_name.insert(e.name.clone(), id);
                 out.types.push(r::Type {
-                    name: e.name.clone(),
-                    origin: origin(e),
+                    name: e.name,
+                    origin,
                     kind,
                     cond,
-                    features: e.features.clone(),
+                    features: e.features,
                     doc,
                     implicit: e.implicit,
-                    facts: e.facts.clone(),
+                    facts: e.facts,
                 });
-                let _ = i;
             } else {
-                let o = origin(e).unwrap_or_else(|| Origin {
+                let o = origin.unwrap_or_else(|| Origin {
                     location: crate::diag::Location::new(Arc::from("builtin"), 1, Arc::from([])),
                     module: e.module.clone(),
                 });
-                match &e.kind {
+                match e.kind {
                     EntKind::Command {
                         arg,
                         ret,
@@ -1575,31 +1582,31 @@ impl<'a> Builder<'a> {
                         ..
                     } => {
                         out.commands.push(r::Command {
-                            name: e.name.clone(),
+                            name: e.name,
                             origin: o,
-                            cond: e.cond.clone(),
-                            features: e.features.clone(),
+                            cond: e.cond,
+                            features: e.features,
                             doc,
                             arg_type: arg.map(|a| map(Some(a))),
                             ret_type: ret.map(|a| map(Some(a))),
-                            boxed: *boxed,
-                            gen: self.flags.get(def).map_or(true, |f| f.0),
-                            success_response: self.flags.get(def).map_or(true, |f| f.1),
-                            allow_oob: self.flags.get(def).is_some_and(|f| f.2),
-                            allow_preconfig: self.flags.get(def).is_some_and(|f| f.3),
-                            coroutine: self.flags.get(def).is_some_and(|f| f.4),
-                            facts: e.facts.clone(),
+                            boxed,
+                            gen: self.flags.get(&def).map_or(true, |f| f.0),
+                            success_response: self.flags.get(&def).map_or(true, |f| f.1),
+                            allow_oob: self.flags.get(&def).is_some_and(|f| f.2),
+                            allow_preconfig: self.flags.get(&def).is_some_and(|f| f.3),
+                            coroutine: self.flags.get(&def).is_some_and(|f| f.4),
+                            facts: e.facts,
                         });
                     }
                     EntKind::Event { arg, boxed, .. } => out.events.push(r::Event {
-                        name: e.name.clone(),
+                        name: e.name,
                         origin: o,
-                        cond: e.cond.clone(),
-                        features: e.features.clone(),
+                        cond: e.cond,
+                        features: e.features,
                         doc,
                         arg_type: arg.map(|a| map(Some(a))),
-                        boxed: *boxed,
-                        facts: e.facts.clone(),
+                        boxed,
+                        facts: e.facts,
                     }),
                     _ => {}
                 }

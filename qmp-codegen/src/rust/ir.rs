@@ -730,7 +730,13 @@ impl<'m> B<'m> {
                     .flat_map(|b| b.variants.iter().filter(|v| !v.implicit))
                     .map(|v| v.name.as_str())
                     .collect();
-                if let Some(&empty) = self.schema(r).type_by_name.get("q_empty") {
+                // Only where this release sends the tag member (a string before it
+                // became an enum): without it, no branch is decoded at all.
+                let sends_tag = self
+                    .union_tag(key)
+                    .is_some_and(|tag| o.members.iter().any(|mm| mm.name == tag));
+                let empty = self.schema(r).type_by_name.get("q_empty").copied();
+                if let (true, Some(empty)) = (sends_tag, empty) {
                     for name in self.branch_names(key) {
                         if explicit.contains(&name.as_str()) {
                             continue;
@@ -807,6 +813,17 @@ impl<'m> B<'m> {
             }
         }
         None
+    }
+
+    /// The discriminator of a union (its newest release's), if some release has it as one.
+    fn union_tag(&self, key: &str) -> Option<String> {
+        self.key_types(key)
+            .into_iter()
+            .rev()
+            .find_map(|(r, id)| match &self.rty(r, id).kind {
+                TypeKind::Object(o) => o.branches.as_ref().map(|b| b.tag.clone()),
+                _ => None,
+            })
     }
 
     /// The explicit branch names of a union, over the range.
@@ -1421,7 +1438,7 @@ impl<'m> B<'m> {
             self.item_doc(
                 "Command",
                 &c.name,
-                cmd.doc.as_ref(),
+                cmd.doc.as_deref(),
                 &cmd.features,
                 &cmd.cond,
                 c.present,
@@ -1458,7 +1475,7 @@ impl<'m> B<'m> {
             self.item_doc(
                 "Event",
                 &e.name,
-                ev.doc.as_ref(),
+                ev.doc.as_deref(),
                 &ev.features,
                 &ev.cond,
                 e.present,
@@ -1538,6 +1555,13 @@ impl<'m> B<'m> {
     }
 
     fn describe_avail(&self, a: &Avail) -> String {
+        if self.m.releases.len() == 1 {
+            // One release: nothing to compare; only QEMU's own word, if any.
+            return match a.since {
+                Some((ma, mi)) => format!("**Availability:** since QEMU {ma}.{mi}."),
+                None => String::new(),
+            };
+        }
         let v = |x: (u16, u16, u16)| format!("{}.{}", x.0, x.1);
         let start = match (a.since, a.added_after) {
             (Some((ma, mi)), _) => format!("since QEMU {ma}.{mi}"),
@@ -1578,7 +1602,7 @@ impl<'m> B<'m> {
         t.present
             .iter()
             .rev()
-            .find_map(|r| t.per[r].and_then(|id| self.rty(r, id).doc.as_ref()))
+            .find_map(|r| t.per[r].and_then(|id| self.rty(r, id).doc.as_deref()))
     }
 
     fn link(&self, objtype: &str, module: &str, name: &str, present: VSet) -> Option<String> {
@@ -1658,8 +1682,11 @@ impl<'m> B<'m> {
         if let Some(l) = self.link(objtype, module, wire, present) {
             notes.push(l);
         }
-        lines.push(String::new());
-        lines.extend(notes);
+        notes.retain(|n| !n.is_empty());
+        if !notes.is_empty() {
+            lines.push(String::new());
+            lines.extend(notes);
+        }
         let shape = |inner: String| {
             if is_cmd {
                 if inner.is_empty() {
@@ -1719,8 +1746,11 @@ impl<'m> B<'m> {
                 }
             }
         }
-        lines.push(String::new());
-        lines.extend(notes);
+        notes.retain(|n| !n.is_empty());
+        if !notes.is_empty() {
+            lines.push(String::new());
+            lines.extend(notes);
+        }
         let shape = match kind {
             IrKind::Enum { variants, .. } => variants
                 .iter()
@@ -1762,7 +1792,7 @@ impl<'m> B<'m> {
             .m
             .ty(&merged_name(&newest.defined_in))
             .and_then(|t| t.per[nr])
-            .and_then(|id| self.rty(nr, id).doc.as_ref())
+            .and_then(|id| self.rty(nr, id).doc.as_deref())
             .or_else(|| self.item_doc_of(key, nr));
         let mut lines = Vec::new();
         match doc.and_then(|d| d.member(name)) {
@@ -1822,6 +1852,7 @@ impl<'m> B<'m> {
         }
         if !notes.is_empty() {
             lines.push(String::new());
+            notes.retain(|n| !n.is_empty());
             lines.extend(notes);
         }
         lines
@@ -1837,9 +1868,9 @@ impl<'m> B<'m> {
         let c = items.iter().find(|c| c.name == name)?;
         let i = c.per[r]?;
         if kind == "cmd" {
-            self.schema(r).commands[i].doc.as_ref()
+            self.schema(r).commands[i].doc.as_deref()
         } else {
-            self.schema(r).events[i].doc.as_ref()
+            self.schema(r).events[i].doc.as_deref()
         }
     }
 
@@ -1877,6 +1908,7 @@ impl<'m> B<'m> {
         }
         if !notes.is_empty() {
             lines.push(String::new());
+            notes.retain(|n| !n.is_empty());
             lines.extend(notes);
         }
         lines

@@ -1,32 +1,6 @@
-/// Enum `QType`.
-///
-/// ```text
-/// "none" | "qnull" | "qnum" | "qstring" | "qdict" | "qlist" | "qbool"
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum QType {
-    /// `none`
-    None,
-    /// `qnull`
-    Qnull,
-    /// `qnum`
-    Qnum,
-    /// `qstring`
-    Qstring,
-    /// `qdict`
-    Qdict,
-    /// `qlist`
-    Qlist,
-    /// `qbool`
-    Qbool,
-    /// A value this schema does not know (from a newer or differently built QEMU).
-    Unknown(::std::string::String),
-}
-::qmp_types::qapi_enum! {
-    QType { None = "none", Qnull = "qnull", Qnum = "qnum", Qstring = "qstring", Qdict =
-    "qdict", Qlist = "qlist", Qbool = "qbool", } Unknown
-}
 /// A color.
+///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-demo.Color)
 ///
 /// ```text
 /// "red" | "green" | "2-bit" | "old"
@@ -44,7 +18,7 @@ pub enum Color {
     /// **Deprecated**: use `red`
     #[deprecated(note = "deprecated in the QAPI schema")]
     Old,
-    /// A value this schema does not know (from a newer or differently built QEMU).
+    /// A value the bindings do not know (from a newer or differently built QEMU).
     Unknown(::std::string::String),
 }
 ::qmp_types::qapi_enum! {
@@ -52,8 +26,10 @@ pub enum Color {
 }
 /// Struct `Shape`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-demo.Shape)
+///
 /// ```text
-/// { "kind": ShapeKind, "name"?: str }
+/// { "kind", "name"? }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shape {
@@ -78,6 +54,8 @@ impl Shape {
 }
 /// Enum `ShapeKind`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-demo.ShapeKind)
+///
 /// ```text
 /// "circle" | "square" | "point"
 /// ```
@@ -89,7 +67,7 @@ pub enum ShapeKind {
     Square,
     /// no data
     Point,
-    /// A value this schema does not know (from a newer or differently built QEMU).
+    /// A value the bindings do not know (from a newer or differently built QEMU).
     Unknown(::std::string::String),
 }
 ::qmp_types::qapi_enum! {
@@ -97,14 +75,16 @@ pub enum ShapeKind {
 }
 /// Struct `Circle`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-demo.Circle)
+///
 /// ```text
-/// { "radius": uint32 }
+/// { "radius" }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Circle {
     /// in mm
     pub radius: u32,
-    /// Members the schema does not know (from a newer QEMU), kept as received.
+    /// Members the bindings do not know (from a newer QEMU), kept as received.
     pub extra: ::qmp_types::serde_json::Map<
         ::std::string::String,
         ::qmp_types::serde_json::Value,
@@ -126,8 +106,10 @@ impl Circle {
 }
 /// Struct `Square`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-demo.Square)
+///
 /// ```text
-/// { "side": number, "type"?: str }
+/// { "side", "type"? }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Square {
@@ -135,7 +117,7 @@ pub struct Square {
     pub side: f64,
     /// a keyword member
     pub r#type: ::std::option::Option<::std::string::String>,
-    /// Members the schema does not know (from a newer QEMU), kept as received.
+    /// Members the bindings do not know (from a newer QEMU), kept as received.
     pub extra: ::qmp_types::serde_json::Map<
         ::std::string::String,
         ::qmp_types::serde_json::Value,
@@ -158,112 +140,23 @@ impl Square {
 }
 /// A flat union.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-demo.Figure)
+///
 /// ```text
-/// { "kind": ShapeKind, "name"?: str } + the members of the branch selected by "kind"
+/// { "name"? } + the members of the branch selected by "kind"
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     /// optional name
     pub name: ::std::option::Option<::std::string::String>,
-    /// which shape
+    /// The branch, selected by `kind` on the wire.
     pub kind: FigureBranch,
-    /// Members the schema does not know (from a newer QEMU), kept as received.
+    /// Members the bindings do not know (from a newer QEMU), kept as received.
     pub extra: ::qmp_types::serde_json::Map<
         ::std::string::String,
         ::qmp_types::serde_json::Value,
     >,
 }
-/// The branches of [`Figure`], selected by its `kind` member.
-#[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant)]
-pub enum FigureBranch {
-    /// `circle`: the members of [`Circle`].
-    Circle(Circle),
-    /// `square`: the members of [`Square`].
-    Square(Square),
-    /// `point` (no further members).
-    Point,
-    /// A branch this schema does not know: the tag value and the branch's members, as received.
-    Unknown(
-        ::std::string::String,
-        ::qmp_types::serde_json::Map<
-            ::std::string::String,
-            ::qmp_types::serde_json::Value,
-        >,
-    ),
-}
-#[allow(deprecated)]
-impl FigureBranch {
-    /// The discriminator value of this branch.
-    #[inline]
-    pub fn tag(&self) -> ShapeKind {
-        match self {
-            Self::Circle(_) => ShapeKind::Circle,
-            Self::Square(_) => ShapeKind::Square,
-            Self::Point => ShapeKind::Point,
-            Self::Unknown(t, _) => ShapeKind::from_wire(t),
-        }
-    }
-    #[inline]
-    fn take_from(
-        map: &mut ::qmp_types::serde_json::Map<
-            ::std::string::String,
-            ::qmp_types::serde_json::Value,
-        >,
-    ) -> ::core::result::Result<Self, ::qmp_types::serde_json::Error> {
-        let tag: ShapeKind = ::qmp_types::qapi::take(map, "kind")?;
-        ::core::result::Result::Ok(
-            match tag {
-                ShapeKind::Circle => {
-                    Self::Circle(::qmp_types::qapi::Object::take_from(map)?)
-                }
-                ShapeKind::Square => {
-                    Self::Square(::qmp_types::qapi::Object::take_from(map)?)
-                }
-                ShapeKind::Point => Self::Point,
-                ShapeKind::Unknown(t) => Self::Unknown(t, ::core::mem::take(map)),
-            },
-        )
-    }
-    fn put_into<M: ::qmp_types::serde::ser::SerializeMap>(
-        &self,
-        out: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        match self {
-            Self::Circle(v) => ::qmp_types::qapi::Object::put_into(v, out),
-            Self::Square(v) => ::qmp_types::qapi::Object::put_into(v, out),
-            Self::Point => ::core::result::Result::Ok(()),
-            Self::Unknown(_, members) => ::qmp_types::qapi::put_extra(members, out),
-        }
-    }
-}
-#[allow(deprecated, unused_variables)]
-impl ::qmp_types::qapi::Object for Figure {
-    #[inline]
-    fn take_from(
-        map: &mut ::qmp_types::serde_json::Map<
-            ::std::string::String,
-            ::qmp_types::serde_json::Value,
-        >,
-    ) -> ::core::result::Result<Self, ::qmp_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: ::qmp_types::__qapi_take!(opt, map, "name"),
-            kind: FigureBranch::take_from(map)?,
-            extra: ::core::mem::take(map),
-        })
-    }
-    fn put_into<M: ::qmp_types::serde::ser::SerializeMap>(
-        &self,
-        out: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qmp_types::__qapi_put!(opt, & self.name, out, "name");
-        out.serialize_entry("kind", &self.kind.tag())?;
-        self.kind.put_into(out)?;
-        ::qmp_types::qapi::put_extra(&self.extra, out)?;
-        ::core::result::Result::Ok(())
-    }
-}
-::qmp_types::qapi_object_serde!(Figure);
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Figure {
     /// A value with the required members given and every optional member absent.
@@ -276,10 +169,38 @@ impl Figure {
         }
     }
 }
+::qmp_types::qapi_object! {
+    Figure { opt name = "name", flat kind = "kind", }; extra extra
+}
+/// The branches of [`Figure`], selected by its `kind` member.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum FigureBranch {
+    /// `circle`: the members of [`Circle`].
+    Circle(Circle),
+    /// `square`: the members of [`Square`].
+    Square(Square),
+    /// `point` (no further members).
+    Point,
+    /// A branch the bindings do not know: the tag value and the branch's members, as received.
+    Unknown(
+        ::std::string::String,
+        ::qmp_types::serde_json::Map<
+            ::std::string::String,
+            ::qmp_types::serde_json::Value,
+        >,
+    ),
+}
+::qmp_types::qapi_branches! {
+    FigureBranch : ShapeKind = "kind" { Circle(Circle) = Circle, Square(Square) = Square,
+    Point = Point, } Unknown / Unknown
+}
 /// Struct `Tree`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-demo.Tree)
+///
 /// ```text
-/// { "label": StrOrNull, "left"?: Tree, "kids"?: [Tree] }
+/// { "label", "left"?, "kids"? }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tree {
@@ -307,8 +228,10 @@ impl Tree {
 }
 /// Alternate `StrOrNull`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#alternate-QMP-demo.StrOrNull)
+///
 /// ```text
-/// str | null
+/// a string or null
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum StrOrNull {
@@ -317,47 +240,16 @@ pub enum StrOrNull {
     /// null
     N,
 }
-#[allow(deprecated)]
-impl ::qmp_types::serde::Serialize for StrOrNull {
-    fn serialize<S: ::qmp_types::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        match self {
-            Self::S(v) => ::qmp_types::serde::Serialize::serialize(v, s),
-            Self::N => s.serialize_unit(),
-        }
-    }
-}
-#[allow(deprecated)]
-impl<'de> ::qmp_types::serde::Deserialize<'de> for StrOrNull {
-    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let v = <::qmp_types::serde_json::Value as ::qmp_types::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        match &v {
-            ::qmp_types::serde_json::Value::String(_) => {
-                ::qmp_types::qapi::from_value(v).map(Self::S)
-            }
-            ::qmp_types::serde_json::Value::Null => ::core::result::Result::Ok(Self::N),
-            _ => {
-                ::core::result::Result::Err(
-                    ::qmp_types::qapi::alternate_mismatch(
-                        "StrOrNull",
-                        "a string or null",
-                        &v,
-                    ),
-                )
-            }
-        }
-    }
+::qmp_types::qapi_alternate! {
+    StrOrNull = "StrOrNull", "a string or null" { S(::std::string::String) = String, N =
+    Null, }
 }
 /// Alternate `Value`.
 ///
+/// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#alternate-QMP-demo.Value)
+///
 /// ```text
-/// int | bool | ShapeKind | Figure | [int]
+/// a number or a boolean or a string or an object or an array
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -372,65 +264,20 @@ pub enum Value {
     /// numbers
     List(::std::vec::Vec<i64>),
 }
-#[allow(deprecated)]
-impl ::qmp_types::serde::Serialize for Value {
-    fn serialize<S: ::qmp_types::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        match self {
-            Self::Num(v) => ::qmp_types::serde::Serialize::serialize(v, s),
-            Self::Flag(v) => ::qmp_types::serde::Serialize::serialize(v, s),
-            Self::Kind(v) => ::qmp_types::serde::Serialize::serialize(v, s),
-            Self::Fig(v) => ::qmp_types::serde::Serialize::serialize(v, s),
-            Self::List(v) => ::qmp_types::serde::Serialize::serialize(v, s),
-        }
-    }
+::qmp_types::qapi_alternate! {
+    Value = "Value", "a number or a boolean or a string or an object or an array" {
+    Num(i64) = Number, Flag(bool) = Bool, Kind(ShapeKind) = String, Fig(Figure) = Object,
+    List(::std::vec::Vec < i64 >) = Array, }
 }
-#[allow(deprecated)]
-impl<'de> ::qmp_types::serde::Deserialize<'de> for Value {
-    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let v = <::qmp_types::serde_json::Value as ::qmp_types::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        match &v {
-            ::qmp_types::serde_json::Value::Number(_) => {
-                ::qmp_types::qapi::from_value(v).map(Self::Num)
-            }
-            ::qmp_types::serde_json::Value::Bool(_) => {
-                ::qmp_types::qapi::from_value(v).map(Self::Flag)
-            }
-            ::qmp_types::serde_json::Value::String(_) => {
-                ::qmp_types::qapi::from_value(v).map(Self::Kind)
-            }
-            ::qmp_types::serde_json::Value::Object(_) => {
-                ::qmp_types::qapi::from_value(v).map(Self::Fig)
-            }
-            ::qmp_types::serde_json::Value::Array(_) => {
-                ::qmp_types::qapi::from_value(v).map(Self::List)
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    ::qmp_types::qapi::alternate_mismatch(
-                        "Value",
-                        "a number or a boolean or a string or an object or an array",
-                        &v,
-                    ),
-                )
-            }
-        }
-    }
-}
-/// Any event of the schema, for matching; events it does not know are [`Self::Unknown`]-like catch-alls.
+/// Any event of the bindings, for matching; events they do not know decode to the catch-all variant.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(deprecated, clippy::large_enum_variant)]
 pub enum Event {
-    /// `DRAWN`
+    /// `DRAWN`: [`events::Drawn`].
     Drawn(events::Drawn),
-    /// `CLEARED`
+    /// `CLEARED`: [`events::Cleared`].
     Cleared(events::Cleared),
-    /// An event this schema does not know: its name and data, as received.
+    /// An event the bindings do not know: its name and data, as received.
     Unknown {
         /// The event's name.
         name: ::std::string::String,
@@ -438,34 +285,17 @@ pub enum Event {
         data: ::qmp_types::serde_json::Value,
     },
 }
-#[allow(deprecated)]
-impl ::qmp_types::qapi::Events for Event {
-    #[inline]
-    fn decode(
-        name: &str,
-        data: &str,
-    ) -> ::core::result::Result<Self, ::qmp_types::serde_json::Error> {
-        ::core::result::Result::Ok(
-            match name {
-                "DRAWN" => Self::Drawn(::qmp_types::serde_json::from_str(data)?),
-                "CLEARED" => Self::Cleared(::qmp_types::serde_json::from_str(data)?),
-                _ => {
-                    Self::Unknown {
-                        name: ::std::borrow::ToOwned::to_owned(name),
-                        data: ::qmp_types::serde_json::from_str(data)?,
-                    }
-                }
-            },
-        )
-    }
-    fn name(&self) -> &str {
-        match self {
-            Self::Drawn(_) => "DRAWN",
-            Self::Cleared(_) => "CLEARED",
-            Self::Unknown { name, .. } => name,
-        }
-    }
+::qmp_types::qapi_events! {
+    Event { Drawn = "DRAWN", Cleared = "CLEARED", } Unknown
 }
+/// The QEMU releases whose schemas these bindings hold for: every type's promises (which members are always there) are true of each, oldest first.
+pub const RELEASES: &[::qmp_types::QemuVersion] = &[
+    ::qmp_types::QemuVersion::new(10u16, 2u16, 0u16),
+];
+/// Every QEMU release whose schema the bindings were generated from (availability facts are relative to these), oldest first.
+pub const KNOWN_RELEASES: &[::qmp_types::QemuVersion] = &[
+    ::qmp_types::QemuVersion::new(10u16, 2u16, 0u16),
+];
 /// The schema's commands: one type per command, implementing `Command`.
 pub mod commands {
     /// Draws.
@@ -474,8 +304,10 @@ pub mod commands {
     ///
     /// the drawn figures
     ///
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-demo.draw)
+    ///
     /// ```text
-    /// {"execute": "draw", "arguments": { "figure": Figure, "color"?: Color, "label"?: StrOrNull }}
+    /// {"execute": "draw", "arguments": { "figure", "color"?, "label"? }}
     /// ```
     #[derive(Debug, Clone, PartialEq)]
     pub struct Draw {
@@ -502,11 +334,13 @@ pub mod commands {
         Draw { req figure = "figure", opt color = "color", opt label = "label", }
     }
     ::qmp_types::qapi_command! {
-        Draw = "draw", args : self, returns : ::std::vec::Vec < super::Figure >
+        Draw = "draw", args : self, returns : ::std::vec::Vec < super::Figure >; available {
+        first "10.2.0" }
     }
     /// Clears everything.
     ///
     /// **Unstable**: experimental
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-demo.clear)
     ///
     /// ```text
     /// {"execute": "clear"}
@@ -515,7 +349,8 @@ pub mod commands {
     pub struct Clear;
     ::qmp_types::qapi_unit!(Clear);
     ::qmp_types::qapi_command! {
-        Clear = "clear", args : none, returns : ::qmp_types::Empty, oob
+        Clear = "clear", args : none, returns : ::qmp_types::Empty, oob; available { first
+        "10.2.0" }
     }
     /// Command `echo`.
     ///
@@ -523,10 +358,12 @@ pub mod commands {
     ///
     /// the value
     ///
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-demo.echo)
+    ///
     /// ```text
-    /// {"execute": "echo", "arguments": { "value": any }}
+    /// {"execute": "echo", "arguments": { "value" }}
     /// ```
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct Echo {
         /// anything
         pub value: ::qmp_types::serde_json::Value,
@@ -543,9 +380,12 @@ pub mod commands {
         Echo { req value = "value", }
     }
     ::qmp_types::qapi_command! {
-        Echo = "echo", args : self, returns : ::qmp_types::serde_json::Value
+        Echo = "echo", args : self, returns : ::qmp_types::serde_json::Value; available {
+        first "10.2.0" }
     }
     /// Boxed arguments.
+    ///
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-demo.plant)
     ///
     /// ```text
     /// {"execute": "plant", "arguments": Tree}
@@ -553,18 +393,21 @@ pub mod commands {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Plant(pub super::Tree);
     ::qmp_types::qapi_command! {
-        Plant = "plant", args : newtype(super::Tree), returns : ::qmp_types::Empty, no_reply
+        Plant = "plant", args : newtype(super::Tree), returns : ::qmp_types::Empty, no_reply;
+        available { first "10.2.0" }
     }
     /// Command `x-add`.
     ///
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-demo.x-add)
+    ///
     /// ```text
-    /// {"execute": "x-add", "arguments": { "driver": str }}
+    /// {"execute": "x-add", "arguments": { "driver" }}
     /// ```
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct XAdd {
         /// the driver
         pub driver: ::std::string::String,
-        /// Arguments the schema does not describe (QEMU accepts more than it lists here, e.g. device properties).
+        /// Arguments the schema does not describe (QEMU accepts more than it lists, e.g. device properties); sent as given.
         pub extra: ::qmp_types::serde_json::Map<
             ::std::string::String,
             ::qmp_types::serde_json::Value,
@@ -585,9 +428,10 @@ pub mod commands {
         XAdd { req driver = "driver", }; extra extra
     }
     ::qmp_types::qapi_command! {
-        XAdd = "x-add", args : self, returns : ::qmp_types::Empty
+        XAdd = "x-add", args : self, returns : ::qmp_types::Empty; available { first "10.2.0"
+        }
     }
-    /// Every command of the schema, with its arguments as `(name, optional)`.
+    /// Every command of the bindings, with its arguments as `(name, optional)`.
     pub const ALL: &[(&str, &[(&str, bool)])] = &[
         ("draw", &[("figure", false), ("color", true), ("label", true)]),
         ("clear", &[]),
@@ -595,7 +439,7 @@ pub mod commands {
         ("plant", &[("label", false), ("left", true), ("kids", true)]),
         ("x-add", &[("driver", false)]),
     ];
-    /// Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the schema does not have.
+    /// Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.
     #[inline]
     pub fn check_return(
         name: &str,
@@ -637,8 +481,10 @@ pub mod commands {
 pub mod events {
     /// Event `DRAWN`.
     ///
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#event-QMP-demo.DRAWN)
+    ///
     /// ```text
-    /// {"event": "DRAWN", "data": { "figure": Figure, "when"?: int }}
+    /// {"event": "DRAWN", "data": { "figure", "when"? }}
     /// ```
     #[derive(Debug, Clone, PartialEq)]
     pub struct Drawn {
@@ -646,7 +492,7 @@ pub mod events {
         pub figure: super::Figure,
         /// optional
         pub when: ::std::option::Option<i64>,
-        /// Members the schema does not know (from a newer QEMU), kept as received.
+        /// Members the bindings do not know (from a newer QEMU), kept as received.
         pub extra: ::qmp_types::serde_json::Map<
             ::std::string::String,
             ::qmp_types::serde_json::Value,
@@ -667,8 +513,10 @@ pub mod events {
     ::qmp_types::qapi_object! {
         Drawn { req figure = "figure", opt when = "when", }; extra extra
     }
-    ::qmp_types::qapi_event!(Drawn = "DRAWN");
+    ::qmp_types::qapi_event!(Drawn = "DRAWN"; available { first "10.2.0" });
     /// Event `CLEARED`.
+    ///
+    /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#event-QMP-demo.CLEARED)
     ///
     /// ```text
     /// {"event": "CLEARED"}
@@ -676,5 +524,5 @@ pub mod events {
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     pub struct Cleared;
     ::qmp_types::qapi_unit!(Cleared);
-    ::qmp_types::qapi_event!(Cleared = "CLEARED");
+    ::qmp_types::qapi_event!(Cleared = "CLEARED"; available { first "10.2.0" });
 }
