@@ -71,7 +71,7 @@ pub mod qga {
 }
 
 mod compat;
-pub use compat::Compatibility;
+pub use compat::{Compatibility, MissingMember};
 
 pub use crate::qmp::Event;
 pub use qmp_core::{

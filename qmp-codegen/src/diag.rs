@@ -48,7 +48,7 @@ pub struct SchemaError {
     /// next multiple of 8).
     pub column: Option<u32>,
     /// The definition concerned, as `(kind, name)`, e.g. `("struct", "BlockInfo")`.
-    pub definition: Option<(String, String)>,
+    pub definition: Option<Box<(String, String)>>,
     /// What is wrong.
     pub message: String,
     /// Advice beyond what QEMU says (shown after the message).
@@ -74,7 +74,7 @@ impl SchemaError {
         for (file, line) in self.location.included_from.iter() {
             s.push_str(&format!("In file included from {file}:{line}:\n"));
         }
-        if let Some((kind, name)) = &self.definition {
+        if let Some((kind, name)) = self.definition.as_deref() {
             s.push_str(&format!("{}: In {kind} '{name}':\n", self.location.file));
         }
         s.push_str(&self.location.to_string());

@@ -69,9 +69,6 @@ fn run(release: &str, dir: &Path) -> Tally {
             Ok(_) => String::new(),
             Err(e) => format!("{e}\n").replace(&prefix, ""),
         };
-        if std::env::var_os("QMP_CONFORMANCE_TRACE").is_some() {
-            println!("[{release}] {case}: expected {expected:?} actual {actual:?}");
-        }
         if actual == expected {
             t.exact += 1;
         } else if actual.is_empty() != expected.is_empty()

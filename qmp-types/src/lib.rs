@@ -48,6 +48,7 @@ mod event;
 mod macros;
 pub mod qapi;
 mod scalar;
+pub mod shape;
 mod version;
 
 pub use command::{Command, RawCommand};

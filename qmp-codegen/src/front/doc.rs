@@ -781,7 +781,7 @@ fn single_space_after_sentence(line: &str) -> Option<usize> {
             }
             if chars
                 .get(k)
-                .is_some_and(|c| c.1.is_numeric() && c.1.to_digit(10).is_some())
+                .is_some_and(|c| c.1.is_numeric() && c.1.is_ascii_digit())
                 && chars.get(k + 1).map(|c| c.1) == Some('.')
                 && followed(k + 2)
             {

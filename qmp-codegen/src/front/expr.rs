@@ -29,7 +29,7 @@ pub(crate) struct Info {
 impl Info {
     pub(crate) fn err(&self, msg: impl Into<String>) -> SchemaError {
         let mut e = SchemaError::at(&self.location, msg);
-        e.definition = self.defn.as_deref().cloned();
+        e.definition = self.defn.as_deref().cloned().map(Box::new);
         e
     }
 }
@@ -634,11 +634,7 @@ impl Checker<'_> {
             None => None,
         };
 
-        let permissive = self
-            .pragma
-            .member_name_exceptions
-            .iter()
-            .any(|n| *n == name);
+        let permissive = self.pragma.member_name_exceptions.contains(&name);
         let def = match meta {
             "enum" => {
                 check_keys(
@@ -699,16 +695,8 @@ impl Checker<'_> {
                     }
                 } else {
                     let data = data.map(normalize_top);
-                    match self.check_type_old(
-                        data.as_ref(),
-                        &info,
-                        "'data'",
-                        false,
-                        Some(Some(&name)),
-                    )? {
-                        Some(m) => m,
-                        None => Vec::new(),
-                    }
+                    self.check_type_old(data.as_ref(), &info, "'data'", false, Some(Some(&name)))?
+                        .unwrap_or_default()
                 };
                 let base = get(expr, "base");
                 if self.dialect >= Dialect::QEMU_10_0 {
@@ -716,11 +704,7 @@ impl Checker<'_> {
                 } else {
                     self.check_type_old(base, &info, "'base'", false, None)?;
                 }
-                Kind::Struct(
-                    base.and_then(Val::as_str).map(str::to_owned),
-                    members,
-                    struct_data_named(data),
-                )
+                Kind::Struct(base.and_then(Val::as_str).map(str::to_owned), members)
             }
             "command" => {
                 check_keys(
@@ -785,7 +769,7 @@ impl Checker<'_> {
                 values,
                 prefix,
             }),
-            Kind::Struct(base, members, _) => Definition::Struct(Struct {
+            Kind::Struct(base, members) => Definition::Struct(Struct {
                 info: defn_info,
                 base,
                 members,
@@ -1098,14 +1082,12 @@ impl Checker<'_> {
 /// Which kind of definition, and its parts, before it becomes a `Definition`.
 enum Kind {
     Enum(Vec<EnumValue>, Option<String>),
-    Struct(Option<String>, Vec<Member>, ()),
+    Struct(Option<String>, Vec<Member>),
     Union(Option<Members>, Option<String>, Vec<Branch>),
     Alternate(Vec<AltBranch>),
     Command(Option<Members>, Option<TypeRef>),
     Event(Option<Members>),
 }
-
-fn struct_data_named(_: Option<&Val>) {}
 
 /// The top-level `data`/`base` dict is normalized in place by QEMU before it is checked
 /// (`normalize_members`); other values stay as they are.

@@ -592,9 +592,7 @@ impl Parser {
                     let word: String = self.src[self.pos..]
                         .chars()
                         .take_while(|&c| {
-                            !"[]{}:,'".contains(c)
-                                && !Parser::is_space(c)
-                                && !(quote_too && c == '"')
+                            !("[]{}:,'".contains(c) || Parser::is_space(c) || quote_too && c == '"')
                         })
                         .collect();
                     self.tok = Tok::Eof;

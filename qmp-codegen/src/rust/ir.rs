@@ -4,7 +4,7 @@
 //! Built from [`Merged`] releases and the range of releases the bindings must hold for:
 //!
 //! * **names** come from all merged releases, whatever the range, so they stay the same
-//!   when the range changes (see [`names`](super::names));
+//!   when the range changes (see [`super::names`]);
 //! * **requiredness**: a member is a plain field only if every release of the range
 //!   that has its type always sends (or needs) it: present, not optional, without an
 //!   `if` condition (a build may lack it), and, in what QEMU sends, not deprecated

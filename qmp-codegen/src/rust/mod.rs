@@ -1,7 +1,7 @@
 //! Rust code generation, in two steps: [`ir::build`] makes every Rust decision (names,
 //! optionality, boxing, defaults, documentation) from one or several merged releases;
-//! the emitters, one per kind ([`enums`], [`objects`], [`alternates`], [`commands`],
-//! [`events`]), print that model with `quote`, and `prettyplease` formats it.
+//! the emitters, one per kind (`enums`, `objects`, `alternates`, `commands`, `events`),
+//! print that model with `quote`, and `prettyplease` formats it.
 //!
 //! Layout of the output (items only, meant to be `include!`d into a module):
 //!
@@ -14,7 +14,9 @@
 //!   `AVAILABILITY`; `commands::ALL` and `commands::check_return`;
 //! * `events::*`: one type per event implementing `qmp_types::Event`, and the enum
 //!   `Event` over all of them (with an `Unknown` catch-all) implementing
-//!   `qmp_types::qapi::Events`.
+//!   `qmp_types::qapi::Events`;
+//! * `schema::SCHEMA`: the shape of it all as static tables (`qmp_types::shape`), for
+//!   comparing with a server's `query-qmp-schema`.
 //!
 //! See [`names`] for how names are chosen.
 //!
@@ -34,6 +36,7 @@ mod events;
 pub mod ir;
 pub mod names;
 mod objects;
+mod shape;
 
 pub use ir::{Options, QGA_REFERENCE, QMP_REFERENCE};
 
@@ -100,6 +103,7 @@ pub fn emit(ir: &Ir) -> String {
         }
         result.push_str("}\n");
     }
+    result.push_str(&shape::module(ir));
     result
 }
 
