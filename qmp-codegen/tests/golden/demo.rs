@@ -526,3 +526,55 @@ pub mod events {
     ::qmp_types::qapi_unit!(Cleared);
     ::qmp_types::qapi_event!(Cleared = "CLEARED"; available { first "10.2.0" });
 }
+/// The shape of every type, command and event of the bindings, for comparing with a
+/// server's `query-qmp-schema` down to members and values.
+pub mod schema {
+    #[allow(unused_imports)]
+    use ::qmp_types::shape::{ItemShape as I, Kind::*, Member as M, TypeShape as T};
+
+    /// The tables.
+    pub static SCHEMA: ::qmp_types::shape::Schema = ::qmp_types::shape::Schema {
+        types: TYPES,
+        commands: COMMANDS,
+        events: EVENTS,
+    };
+
+    static TYPES: &[T] = &[
+        T::new("Color", Enum(&["red", "green", "2-bit", "old"])), // 0
+        T::new("Shape", Object { members: &[M::new("kind", 2, false), M::new("name", 9, true), ], tag: None, branches: &[] }), // 1
+        T::new("ShapeKind", Enum(&["circle", "square", "point"])), // 2
+        T::new("Circle", Object { members: &[M::new("radius", 10, false), ], tag: None, branches: &[] }), // 3
+        T::new("Square", Object { members: &[M::new("side", 11, false), M::new("type", 9, true), ], tag: None, branches: &[] }), // 4
+        T::new("Figure", Object { members: &[M::new("name", 9, true), M::new("kind", 2, false), ], tag: Some("kind"), branches: &[("circle", 3), ("square", 4), ("point", 12), ] }), // 5
+        T::new("Tree", Object { members: &[M::new("label", 7, false), M::new("left", 6, true), M::new("kids", 13, true), ], tag: None, branches: &[] }), // 6
+        T::new("StrOrNull", Alternate(&[9, 14])), // 7
+        T::new("Value", Alternate(&[10, 15, 2, 5, 16])), // 8
+        T::new("str", Builtin("string")), // 9
+        T::new("int", Builtin("int")), // 10
+        T::new("number", Builtin("number")), // 11
+        T::new("q_empty", Object { members: &[], tag: None, branches: &[] }), // 12
+        T::new("[]", Array(6)), // 13
+        T::new("null", Builtin("null")), // 14
+        T::new("bool", Builtin("boolean")), // 15
+        T::new("[int]", Array(10)), // 16
+        T::new("q_obj_draw-arg", Object { members: &[M::new("figure", 5, false), M::new("color", 0, true), M::new("label", 7, true), ], tag: None, branches: &[] }), // 17
+        T::new("[Figure]", Array(5)), // 18
+        T::new("q_obj_echo-arg", Object { members: &[M::new("value", 20, false), ], tag: None, branches: &[] }), // 19
+        T::new("any", Builtin("value")), // 20
+        T::new("q_obj_x-add-arg", Object { members: &[M::new("driver", 9, false), ], tag: None, branches: &[] }), // 21
+        T::new("q_obj_ev_DRAWN-arg", Object { members: &[M::new("figure", 5, false), M::new("when", 10, true), ], tag: None, branches: &[] }), // 22
+    ];
+
+    static COMMANDS: &[I] = &[
+        I::new("draw", Some(17), Some(18)),
+        I::new("clear", None, Some(12)),
+        I::new("echo", Some(19), Some(20)),
+        I::new("plant", Some(6), Some(12)),
+        I::new("x-add", Some(21), Some(12)),
+    ];
+
+    static EVENTS: &[I] = &[
+        I::new("DRAWN", Some(22), None),
+        I::new("CLEARED", None, None),
+    ];
+}
