@@ -30,7 +30,11 @@ impl<'a> Table<'a> {
         Table {
             ir,
             by_rust,
-            entries: vec![(String::new(), String::new()); ir.types.len()],
+            entries: ir
+                .types
+                .iter()
+                .map(|t| (t.wire.clone(), String::new()))
+                .collect(),
             extra: HashMap::new(),
         }
     }

@@ -553,7 +553,7 @@ pub mod schema {
         T::new("int", Builtin("int")), // 10
         T::new("number", Builtin("number")), // 11
         T::new("q_empty", Object { members: &[], tag: None, branches: &[] }), // 12
-        T::new("[]", Array(6)), // 13
+        T::new("[Tree]", Array(6)), // 13
         T::new("null", Builtin("null")), // 14
         T::new("bool", Builtin("boolean")), // 15
         T::new("[int]", Array(10)), // 16
