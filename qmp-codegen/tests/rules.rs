@@ -614,3 +614,28 @@ fn errors_name_the_include_chain() {
         "{text}"
     );
 }
+
+#[test]
+fn hostile_nesting_is_an_error_with_a_location() {
+    // 10 000 nested objects or arrays.
+    for open in ["{ 'a': ", "[ "] {
+        let text = format!("{{ 'struct': 'S', 'data': {} }}", open.repeat(10_000));
+        let e = parse_str("deep.json", &text).unwrap_err();
+        assert_eq!(e.location.line, 1, "{e}");
+        assert!(e.to_string().starts_with("deep.json:1:"), "{e}");
+    }
+    // 8 000 nested condition operators.
+    let mut cond = String::from("'X'");
+    for _ in 0..8_000 {
+        cond = format!("{{ 'not': {cond} }}");
+    }
+    let text = format!("{{ 'command': 'c', 'if': {cond} }}");
+    let e = parse_str("deep.json", &text).unwrap_err();
+    assert_eq!(e.location.line, 1, "{e}");
+    // Within the limit, deep conditions are fine.
+    let mut cond = String::from("'X'");
+    for _ in 0..100 {
+        cond = format!("{{ 'not': {cond} }}");
+    }
+    accepts(&format!("{{ 'command': 'c', 'if': {cond} }}"));
+}

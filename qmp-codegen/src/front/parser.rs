@@ -896,14 +896,12 @@ mod tests {
     }
 
     #[test]
-    fn a_long_line_is_read_in_linear_time() {
+    fn a_long_line_is_read() {
         let members: String = (0..30_000).map(|i| format!("'m{i}': 'str', ")).collect();
         let text = format!("{{ 'struct': 'S', 'data': {{ {members} 'last': 'int' }} }}");
-        let t = std::time::Instant::now();
+        // (Its time is measured by `cargo bench -p qmp-codegen --bench stages`.)
         let p = parse(&[("s.json", &text)]).unwrap();
         assert_eq!(p.exprs.len(), 1);
-        // Generous: quadratic behaviour would take tens of seconds.
-        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
