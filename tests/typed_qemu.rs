@@ -591,6 +591,21 @@ async fn availability(build: &QemuBuild) {
     // The connection is unharmed: nothing was sent.
     client.execute(cmd::QueryStatus).await.unwrap();
     client.disconnect().await.unwrap();
+
+    // With the build's own schema: another target's command is refused too.
+    let client = Client::builder("introspected")
+        .check_introspection(true)
+        .command_timeout(T)
+        .build();
+    client.connect(&sock).await.unwrap();
+    let r = client.execute(cmd::QueryGicCapabilities).await;
+    let Err(Error::Unavailable(u)) = r else {
+        panic!("expected Unavailable, got {r:?}")
+    };
+    assert_eq!(u.missing, qemu_qmp::Missing::NotInBuild);
+    assert!(u.to_string().contains("this build does not have it"), "{u}");
+    client.execute(cmd::QueryStatus).await.unwrap();
+    client.disconnect().await.unwrap();
 }
 
 per_build!(guest_agent_typed, guest_agent);

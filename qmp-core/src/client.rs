@@ -15,6 +15,7 @@ use crate::transport::{Listener, Plain, Socket, DEFAULT_SOCKET_MODE};
 use qmp_types::{Command, QemuVersion, RawCommand};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::os::fd::AsFd;
@@ -49,6 +50,7 @@ pub struct Config {
     socket_mode: u32,
     log_payloads: bool,
     check_availability: bool,
+    check_introspection: bool,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             socket_mode: DEFAULT_SOCKET_MODE,
             log_payloads: false,
             check_availability: true,
+            check_introspection: false,
         }
     }
 }
@@ -195,6 +198,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether, on connecting, the client asks QEMU for its schema (`query-qmp-schema`,
+    /// one round trip of some 200 KB) and then also refuses typed commands and
+    /// arguments that this build of QEMU lacks (a build option or another target left
+    /// them out): [`Error::Unavailable`] with
+    /// [`Missing::NotInBuild`](qmp_types::Missing::NotInBuild). Default false. Not for
+    /// the guest agent, which has no such command. When the query fails, the connection
+    /// goes on without this check (logged).
+    pub fn check_introspection(mut self, yes: bool) -> Self {
+        self.config.check_introspection = yes;
+        self
+    }
+
     /// Builds the client (idle, not connected).
     pub fn build(self) -> Client {
         Client::with_config(self.name, self.config)
@@ -252,6 +267,9 @@ struct Session {
     version: Option<QemuVersion>,
     guest_agent: bool,
     needs_sync: AtomicBool,
+    /// What this QEMU build has, when asked ([`ClientBuilder::check_introspection`]):
+    /// each command with its argument names.
+    introspection: std::sync::OnceLock<HashMap<String, HashSet<String>>>,
 }
 
 impl Session {
@@ -749,6 +767,7 @@ impl Client {
             version: est.greeting.as_ref().and_then(Greeting::version),
             guest_agent: cfg.sentinel,
             needs_sync: AtomicBool::new(false),
+            introspection: std::sync::OnceLock::new(),
         });
         // The session is stored and the state Running before the task can fail, so an
         // immediate failure is seen (and moves the state to Disconnecting).
@@ -759,7 +778,50 @@ impl Client {
         }
         let task = tokio::spawn(connection::Task::new(conn).instrument(shared.span.clone()));
         *lock(&session.task) = Some(task);
+        if cfg.check_introspection && !cfg.sentinel {
+            self.introspect(&session).await;
+        }
         Ok(())
+    }
+
+    /// Asks for `query-qmp-schema` and keeps each command's argument names.
+    async fn introspect(&self, session: &Session) {
+        let timeout = self.shared().config.command_timeout;
+        let query = RawCommand::new("query-qmp-schema");
+        let schema = match self.execute_with(&query, false, timeout).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(parent: &self.shared().span, error = %e,
+                    "query-qmp-schema failed: commands are not checked against this build");
+                return;
+            }
+        };
+        let entries = schema.as_array().map(Vec::as_slice).unwrap_or_default();
+        let members: HashMap<&str, HashSet<String>> = entries
+            .iter()
+            .filter(|e| e["meta-type"] == "object")
+            .filter_map(|e| {
+                let names = e["members"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|m| m["name"].as_str().map(str::to_owned))
+                    .collect();
+                Some((e["name"].as_str()?, names))
+            })
+            .collect();
+        let commands = entries
+            .iter()
+            .filter(|e| e["meta-type"] == "command")
+            .filter_map(|e| {
+                let args = e["arg-type"]
+                    .as_str()
+                    .and_then(|t| members.get(t))
+                    .cloned()
+                    .unwrap_or_default();
+                Some((e["name"].as_str()?.to_owned(), args))
+            })
+            .collect();
+        let _ = session.introspection.set(commands);
     }
 
     // ---------------------------------------------------------------- disconnecting
@@ -1005,6 +1067,25 @@ impl Client {
                     argument_names(&bytes)
                 };
                 avail.check(name, v, names.iter().map(String::as_str))?;
+            }
+        }
+        if let (Some(build), Some(_)) = (session.introspection.get(), cmd.availability()) {
+            let missing = |member: Option<String>| {
+                Error::from(qmp_types::Unavailable {
+                    command: name.to_owned(),
+                    member,
+                    qemu: session.version,
+                    missing: qmp_types::Missing::NotInBuild,
+                })
+            };
+            let Some(args) = build.get(name) else {
+                return Err(missing(None));
+            };
+            if let Some(arg) = argument_names(&bytes)
+                .into_iter()
+                .find(|a| !args.contains(a))
+            {
+                return Err(missing(Some(arg)));
             }
         }
         let Some(id) = id else {
