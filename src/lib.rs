@@ -4,14 +4,14 @@
 //! into Rust types, with the async client of `qmp-core` re-exported at the root:
 //!
 //! ```no_run
-//! use qemu_qmp::qmp::commands::{QueryStatus, Stop};
+//! use qemu_qmp::commands::{QueryStatus, Stop};
 //! use qemu_qmp::{Client, Event};
 //!
 //! # async fn demo() -> qemu_qmp::Result<()> {
 //! let client = Client::new("vm1");
 //! client.connect("/run/vm1/qmp.sock").await?;
 //!
-//! let status = client.execute(QueryStatus).await?; // a qemu_qmp::qmp::StatusInfo
+//! let status = client.execute(QueryStatus).await?; // a qemu_qmp::types::StatusInfo
 //! println!("{:?} running={}", status.status, status.running);
 //!
 //! let events = client.events();
@@ -26,9 +26,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! * [`qmp`]: every QMP type at the module root, [`qmp::commands`] (one type per
-//!   command, implementing [`Command`]), [`qmp::events`] (one type per event) and
-//!   [`qmp::Event`] (re-exported here as [`Event`]), the enum over all events.
+//! * [`qmp`]: every QMP type at the module root (also reachable as [`types`]),
+//!   [`commands`] (one type per command, implementing [`Command`]), [`events`] (one type
+//!   per event) and [`Event`], the enum over all events.
 //! * [`qga`]: the same for the guest agent (connect with
 //!   [`ClientBuilder::guest_agent`]).
 //! * The raw, untyped event of the client is [`RawEvent`].
@@ -57,8 +57,8 @@
 
 #![warn(missing_docs)]
 
-/// QEMU's QMP schema: types at the root, [`commands`](qmp::commands),
-/// [`events`](qmp::events), the [`Event`] enum and the release constants.
+/// QEMU's QMP schema: types at the root, the `commands` and `events` modules, the
+/// [`Event`] enum and the release constants.
 #[allow(missing_docs)]
 pub mod qmp {
     include!(concat!(env!("OUT_DIR"), "/qmp.rs"));
@@ -73,6 +73,12 @@ pub mod qga {
 mod compat;
 pub use compat::{Compatibility, MissingMember};
 
+/// QMP's types (`qemu_qmp::types::StatusInfo`): everything in [`qmp`].
+pub use crate::qmp as types;
+/// QMP's commands (`qemu_qmp::commands::QueryStatus`): [`qmp::commands`].
+pub use crate::qmp::commands;
+/// QMP's events (`qemu_qmp::events::Stop`): [`qmp::events`].
+pub use crate::qmp::events;
 pub use crate::qmp::Event;
 pub use qmp_core::{
     Address, BadReplyReason, Client, ClientBuilder, Config, ConnectPhase, Error, EventListener,
