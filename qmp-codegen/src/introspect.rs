@@ -513,3 +513,260 @@ mod tests {
         assert!(diff(&ours, &ours).is_empty());
     }
 }
+
+/// Which build configuration symbols (`CONFIG_*`, `TARGET_*`) hold, for evaluating `if`
+/// conditions the way one QEMU build does.
+pub trait Config {
+    /// Whether the symbol is defined.
+    fn defined(&self, symbol: &str) -> bool;
+}
+
+impl<F: Fn(&str) -> bool> Config for F {
+    fn defined(&self, symbol: &str) -> bool {
+        self(symbol)
+    }
+}
+
+/// Debian's `qemu-system-x86_64` (10.0, 7.2): the x86 targets only, and every
+/// `CONFIG_*`/`HAVE_*` symbol but those of other host systems and of what Debian does
+/// not build (blkio, AF_XDP, accelerator offload libraries).
+pub fn x86_64_linux(symbol: &str) -> bool {
+    match symbol {
+        "TARGET_I386" | "TARGET_X86_64" => true,
+        s if s.starts_with("TARGET_") => false,
+        "CONFIG_WIN32" | "CONFIG_DARWIN" | "CONFIG_BSD" | "CONFIG_SOLARIS" | "CONFIG_COCOA"
+        | "CONFIG_VMNET" | "CONFIG_AUDIO_COREAUDIO" | "CONFIG_AUDIO_DSOUND"
+        | "CONFIG_AUDIO_SNDIO" | "CONFIG_AF_XDP" | "CONFIG_QATZIP" | "CONFIG_QPL"
+        | "CONFIG_UADK" | "CONFIG_BLKIO" | "CONFIG_BLKIO_VHOST_VDPA_FD" => false,
+        s => s.starts_with("CONFIG_") || s.starts_with("HAVE_"),
+    }
+}
+
+/// Evaluates an `if` condition.
+pub fn holds(cond: Option<&Cond>, config: &dyn Config) -> bool {
+    match cond {
+        None => true,
+        Some(Cond::Name(n)) => config.defined(n),
+        Some(Cond::All { all }) => all.iter().all(|c| holds(Some(c), config)),
+        Some(Cond::Any { any }) => any.iter().any(|c| holds(Some(c), config)),
+        Some(Cond::Not { not }) => !holds(Some(not), config),
+    }
+}
+
+/// What `query-qmp-schema` of a QEMU built from `schema` with `config` returns, in QEMU's
+/// own form (`qapi/introspect.py`): commands and events by name, types under masked
+/// names (`"0"`, `"1"`, ...) except built-ins (`int`, `str`, ...) and arrays (`[T]`),
+/// integer widths folded into `int`, bases flattened, conditions evaluated.
+///
+/// ```
+/// let schema = qmp_codegen::parse_str("s.json", "
+///     { 'struct': 'Info', 'data': { 'size': 'uint32', '*name': 'str' } }
+///     { 'command': 'query-info', 'returns': 'Info' }
+///     { 'command': 'arm-only', 'if': 'TARGET_ARM' }").unwrap();
+/// let v = qmp_codegen::introspect::to_json(&schema, &qmp_codegen::introspect::x86_64_linux);
+/// let entries = v.as_array().unwrap();
+/// assert!(entries.iter().any(|e| e["name"] == "query-info"));
+/// assert!(!entries.iter().any(|e| e["name"] == "arm-only"));
+/// let back = qmp_codegen::introspect::from_json(&v).unwrap();
+/// assert_eq!(back.commands().count(), 1);
+/// ```
+pub fn to_json(schema: &Schema, config: &dyn Config) -> Value {
+    use crate::resolved::{JsonType, TypeId, TypeKind};
+    use serde_json::json;
+    let res = &schema.resolved;
+    let mut w = Writer {
+        res,
+        config,
+        names: HashMap::new(),
+        queue: Vec::new(),
+        used: HashSet::new(),
+        masked: 0,
+    };
+    let features = |fs: &[Feature]| -> Option<Value> {
+        let names: Vec<Value> = fs
+            .iter()
+            .filter(|f| holds(f.cond.as_ref(), config))
+            .map(|f| Value::String(f.name.clone()))
+            .collect();
+        (!names.is_empty()).then_some(Value::Array(names))
+    };
+    let empty = res.type_by_name.get("q_empty").copied();
+    let mut out = Vec::new();
+    for c in &res.commands {
+        if !holds(c.cond.as_ref(), config) {
+            continue;
+        }
+        let mut e = serde_json::Map::new();
+        e.insert("name".into(), json!(c.name));
+        e.insert("meta-type".into(), json!("command"));
+        let arg = c.arg_type.or(empty).map(|t| w.use_type(t));
+        let ret = c.ret_type.or(empty).map(|t| w.use_type(t));
+        e.insert("arg-type".into(), json!(arg.unwrap_or_default()));
+        e.insert("ret-type".into(), json!(ret.unwrap_or_default()));
+        if c.allow_oob {
+            e.insert("allow-oob".into(), json!(true));
+        }
+        if let Some(f) = features(&c.features) {
+            e.insert("features".into(), f);
+        }
+        out.push(Value::Object(e));
+    }
+    for ev in &res.events {
+        if !holds(ev.cond.as_ref(), config) {
+            continue;
+        }
+        let mut e = serde_json::Map::new();
+        e.insert("name".into(), json!(ev.name));
+        e.insert("meta-type".into(), json!("event"));
+        let arg = ev.arg_type.or(empty).map(|t| w.use_type(t));
+        e.insert("arg-type".into(), json!(arg.unwrap_or_default()));
+        if let Some(f) = features(&ev.features) {
+            e.insert("features".into(), f);
+        }
+        out.push(Value::Object(e));
+    }
+    let mut done = 0;
+    while done < w.queue.len() {
+        let id: TypeId = w.queue[done];
+        done += 1;
+        let t = res.ty(id);
+        let name = w.name_of(id);
+        let mut e = serde_json::Map::new();
+        e.insert("name".into(), json!(name));
+        match &t.kind {
+            TypeKind::Builtin(j) => {
+                e.insert("meta-type".into(), json!("builtin"));
+                let jt = match j {
+                    JsonType::String => "string",
+                    JsonType::Number => "number",
+                    JsonType::Int => "int",
+                    JsonType::Boolean => "boolean",
+                    JsonType::Null => "null",
+                    JsonType::Value => "value",
+                };
+                e.insert("json-type".into(), json!(jt));
+            }
+            TypeKind::Enum(en) => {
+                e.insert("meta-type".into(), json!("enum"));
+                let vals: Vec<&crate::resolved::EnumMember> = en
+                    .values
+                    .iter()
+                    .filter(|v| holds(v.cond.as_ref(), config))
+                    .collect();
+                e.insert(
+                    "members".into(),
+                    Value::Array(
+                        vals.iter()
+                            .map(|v| {
+                                let mut m = serde_json::Map::new();
+                                m.insert("name".into(), json!(v.name));
+                                if let Some(f) = features(&v.features) {
+                                    m.insert("features".into(), f);
+                                }
+                                Value::Object(m)
+                            })
+                            .collect(),
+                    ),
+                );
+                e.insert(
+                    "values".into(),
+                    Value::Array(vals.iter().map(|v| json!(v.name)).collect()),
+                );
+            }
+            TypeKind::Array(el) => {
+                e.insert("meta-type".into(), json!("array"));
+                let el = w.use_type(*el);
+                e.insert("element-type".into(), json!(el));
+            }
+            TypeKind::Object(o) => {
+                e.insert("meta-type".into(), json!("object"));
+                let mut members = Vec::new();
+                for m in o.members.iter().filter(|m| holds(m.cond.as_ref(), config)) {
+                    let mut mm = serde_json::Map::new();
+                    mm.insert("name".into(), json!(m.name));
+                    mm.insert("type".into(), json!(w.use_type(m.ty)));
+                    if m.optional {
+                        mm.insert("default".into(), Value::Null);
+                    }
+                    if let Some(f) = features(&m.features) {
+                        mm.insert("features".into(), f);
+                    }
+                    members.push(Value::Object(mm));
+                }
+                e.insert("members".into(), Value::Array(members));
+                if let Some(b) = &o.branches {
+                    e.insert("tag".into(), json!(b.tag));
+                    let vs: Vec<Value> = b
+                        .variants
+                        .iter()
+                        .filter(|v| !v.implicit && holds(v.cond.as_ref(), config))
+                        .map(|v| json!({"case": v.name, "type": w.use_type(v.ty)}))
+                        .collect();
+                    e.insert("variants".into(), Value::Array(vs));
+                }
+            }
+            TypeKind::Alternate(vs) => {
+                e.insert("meta-type".into(), json!("alternate"));
+                let ms: Vec<Value> = vs
+                    .iter()
+                    .filter(|v| holds(v.cond.as_ref(), config))
+                    .map(|v| json!({"type": w.use_type(v.ty)}))
+                    .collect();
+                e.insert("members".into(), Value::Array(ms));
+            }
+        }
+        if let Some(f) = features(&t.features) {
+            e.insert("features".into(), f);
+        }
+        out.push(Value::Object(e));
+    }
+    Value::Array(out)
+}
+
+struct Writer<'a> {
+    res: &'a crate::resolved::Resolved,
+    config: &'a dyn Config,
+    names: HashMap<crate::resolved::TypeId, String>,
+    queue: Vec<crate::resolved::TypeId>,
+    used: HashSet<crate::resolved::TypeId>,
+    masked: usize,
+}
+
+impl Writer<'_> {
+    /// Adds a type to the output (once) and returns the name it is referred to by.
+    fn use_type(&mut self, id: crate::resolved::TypeId) -> String {
+        use crate::resolved::{JsonType, TypeKind};
+        let _ = self.config;
+        // Integer widths fold into `int`, arrays of them into `[int]`.
+        let id = match &self.res.ty(id).kind {
+            TypeKind::Builtin(JsonType::Int) => self.res.type_by_name.get("int").copied().unwrap_or(id),
+            TypeKind::Array(el)
+                if matches!(self.res.ty(*el).kind, TypeKind::Builtin(JsonType::Int)) =>
+            {
+                self.res.type_by_name.get("intList").copied().unwrap_or(id)
+            }
+            _ => id,
+        };
+        if self.used.insert(id) {
+            self.queue.push(id);
+        }
+        self.name_of(id)
+    }
+
+    fn name_of(&mut self, id: crate::resolved::TypeId) -> String {
+        use crate::resolved::TypeKind;
+        if let Some(n) = self.names.get(&id) {
+            return n.clone();
+        }
+        let name = match &self.res.ty(id).kind {
+            TypeKind::Builtin(_) => self.res.ty(id).name.clone(),
+            TypeKind::Array(el) => format!("[{}]", self.use_type(*el)),
+            _ => {
+                self.masked += 1;
+                (self.masked - 1).to_string()
+            }
+        };
+        self.names.insert(id, name.clone());
+        name
+    }
+}
