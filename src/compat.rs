@@ -77,10 +77,10 @@ impl Compatibility {
 
     /// Compares with a `query-qmp-schema` result obtained elsewhere.
     pub fn from_introspection(schema: &Value) -> Compatibility {
-        Self::compare(&crate::qmp::schema::SCHEMA, schema)
+        Self::compare(crate::qmp::schema::schema(), schema)
     }
 
-    /// Compares any bindings' shape (`schema::SCHEMA` of generated code) with a
+    /// Compares any bindings' shape (`schema::schema()` of generated code) with a
     /// `query-qmp-schema` result.
     pub fn compare(ours: &'static Schema, introspection: &Value) -> Compatibility {
         let entries = introspection
@@ -106,32 +106,34 @@ impl Compatibility {
             done: HashMap::new(),
             out: Compatibility::default(),
         };
-        for c in ours.commands {
-            let Some(live) = commands.get(c.name) else {
-                w.out.missing_commands.push(c.name);
+        for c in &ours.commands {
+            let name = c.name.as_str();
+            let Some(live) = commands.get(name) else {
+                w.out.missing_commands.push(name);
                 continue;
             };
             if let Some(arg) = c.data {
                 let their_arg = live["arg-type"].as_str().unwrap_or_default();
-                w.top_arguments(c.name, arg, their_arg);
-                w.walk(c.name, "arguments", arg, their_arg);
+                w.top_arguments(name, arg, their_arg);
+                w.walk(name, "arguments", arg, their_arg);
             }
             if let (Some(ret), Some(theirs)) = (c.returns, live["ret-type"].as_str()) {
-                w.walk(c.name, "return", ret, theirs);
+                w.walk(name, "return", ret, theirs);
             }
         }
-        for e in ours.events {
-            let Some(live) = events.get(e.name) else {
-                w.out.missing_events.push(e.name);
+        for e in &ours.events {
+            let name = e.name.as_str();
+            let Some(live) = events.get(name) else {
+                w.out.missing_events.push(name);
                 continue;
             };
             if let (Some(data), Some(theirs)) = (e.data, live["arg-type"].as_str()) {
-                w.walk(e.name, "data", data, theirs);
+                w.walk(name, "data", data, theirs);
             }
         }
         let mut c = w.out;
-        let known_cmds: HashSet<&str> = ours.commands.iter().map(|c| c.name).collect();
-        let known_evs: HashSet<&str> = ours.events.iter().map(|e| e.name).collect();
+        let known_cmds: HashSet<&str> = ours.commands.iter().map(|c| c.name.as_str()).collect();
+        let known_evs: HashSet<&str> = ours.events.iter().map(|e| e.name.as_str()).collect();
         c.unknown_commands = commands
             .keys()
             .filter(|n| !known_cmds.contains(*n))
@@ -218,13 +220,13 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn top_arguments(&mut self, item: &'static str, ours: u16, theirs: &str) {
-        let Some(Kind::Object { members, .. }) = self.ours.ty(ours).map(|t| t.kind) else {
+        let Some(Kind::Object { members, .. }) = self.ours.ty(ours).map(|t| &t.kind) else {
             return;
         };
         let live = member_names(self.theirs.get(theirs).copied());
         for m in members {
-            if !live.contains(m.name) {
-                self.out.missing_arguments.push((item, m.name));
+            if !live.contains(m.name.as_str()) {
+                self.out.missing_arguments.push((item, m.name.as_str()));
             }
         }
     }
@@ -262,7 +264,7 @@ impl Walk<'_> {
             return Rc::default();
         };
         let mut out = Vec::new();
-        match our.kind {
+        match &our.kind {
             Kind::Enum(values) => {
                 if their["meta-type"] == "enum" {
                     let live: HashSet<&str> = their["values"]
@@ -272,15 +274,17 @@ impl Walk<'_> {
                         .filter_map(Value::as_str)
                         .collect();
                     for v in values {
-                        if !live.contains(v) {
-                            self.out.missing_values.push((our.name, v));
+                        if !live.contains(v.as_str()) {
+                            self.out
+                                .missing_values
+                                .push((our.name.as_str(), v.as_str()));
                         }
                     }
                 }
             }
             Kind::Array(elem) => {
                 if let Some(e) = their["element-type"].as_str() {
-                    out.extend(self.missing(elem, e).iter().map(|s| format!("[]{s}")));
+                    out.extend(self.missing(*elem, e).iter().map(|s| format!("[]{s}")));
                 }
             }
             Kind::Object {
@@ -293,7 +297,7 @@ impl Walk<'_> {
                     .filter_map(|m| Some((m["name"].as_str()?, m["type"].as_str()?)))
                     .collect();
                 for m in members {
-                    match live.get(m.name) {
+                    match live.get(m.name.as_str()) {
                         None => out.push(format!(".{}", m.name)),
                         Some(t) => out.extend(
                             self.missing(m.ty, t)
@@ -309,7 +313,7 @@ impl Walk<'_> {
                     .filter_map(|v| Some((v["case"].as_str()?, v["type"].as_str()?)))
                     .collect();
                 for (case, ty) in branches {
-                    match variants.get(case) {
+                    match variants.get(case.as_str()) {
                         Some(t) => {
                             out.extend(self.missing(*ty, t).iter().map(|s| format!("[{case}]{s}")))
                         }
@@ -328,7 +332,7 @@ impl Walk<'_> {
 
     fn is_empty(&self, ty: u16) -> bool {
         matches!(
-            self.ours.ty(ty).map(|t| t.kind),
+            self.ours.ty(ty).map(|t| &t.kind),
             Some(Kind::Object { members, branches, .. }) if members.is_empty() && branches.is_empty()
         )
     }

@@ -134,6 +134,14 @@ impl Config {
         self
     }
 
+    /// Whether to format the generated code with prettyplease (default true). Without,
+    /// each item is one line, which compiles the same and generates faster (build
+    /// scripts compiled without optimisation spend most of their time formatting).
+    pub fn format(mut self, yes: bool) -> Self {
+        self.options.format = yes;
+        self
+    }
+
     /// Whether to emit rustdoc comments (default true).
     pub fn emit_docs(mut self, yes: bool) -> Self {
         self.options.docs = yes;

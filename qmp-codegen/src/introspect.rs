@@ -464,56 +464,6 @@ impl Walk<'_, '_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn introspection_round() {
-        let live = from_json(&json!({"return": [
-            {"name": "query-x", "meta-type": "command", "arg-type": "1", "ret-type": "2"},
-            {"name": "X_HAPPENED", "meta-type": "event", "arg-type": "0"},
-            {"name": "0", "meta-type": "object", "members": []},
-            {"name": "1", "meta-type": "object", "members": [
-                {"name": "mode", "type": "3", "default": null}]},
-            {"name": "2", "meta-type": "object", "members": [{"name": "n", "type": "int"},
-                {"name": "new", "type": "str"}]},
-            {"name": "3", "meta-type": "enum", "values": ["a", "c"], "members": [{"name": "a"}, {"name": "c"}]},
-            {"name": "int", "meta-type": "builtin", "json-type": "int"},
-            {"name": "[int]", "meta-type": "array", "element-type": "int"}
-        ]}))
-        .unwrap();
-        assert_eq!(live.commands().count(), 1);
-        let ours = crate::parse_str(
-            "s.json",
-            "{ 'enum': 'Mode', 'data': ['a', 'b'] }
-             { 'struct': 'Res', 'data': { 'n': 'int' } }
-             { 'command': 'query-x', 'data': { '*mode': 'Mode', '*extra': 'str' }, 'returns': 'Res' }
-             { 'command': 'only-here' }",
-        )
-        .unwrap();
-        let d = diff(&ours, &live);
-        assert_eq!(d.commands_only_in_schema, ["only-here"]);
-        assert_eq!(d.events_only_in_server, ["X_HAPPENED"]);
-        let text = d.to_string();
-        assert!(
-            text.contains("query-x arguments: members only in the schema: extra"),
-            "{text}"
-        );
-        assert!(
-            text.contains("query-x arguments.mode (Mode): values only in the schema: b"),
-            "{text}"
-        );
-        assert!(text.contains("values only in the server: c"), "{text}");
-        assert!(
-            text.contains("query-x returns (Res): members only in the server: new"),
-            "{text}"
-        );
-        assert!(diff(&ours, &ours).is_empty());
-    }
-}
-
 /// Which build configuration symbols (`CONFIG_*`, `TARGET_*`) hold, for evaluating `if`
 /// conditions the way one QEMU build does.
 pub trait Config {
@@ -534,10 +484,21 @@ pub fn x86_64_linux(symbol: &str) -> bool {
     match symbol {
         "TARGET_I386" | "TARGET_X86_64" => true,
         s if s.starts_with("TARGET_") => false,
-        "CONFIG_WIN32" | "CONFIG_DARWIN" | "CONFIG_BSD" | "CONFIG_SOLARIS" | "CONFIG_COCOA"
-        | "CONFIG_VMNET" | "CONFIG_AUDIO_COREAUDIO" | "CONFIG_AUDIO_DSOUND"
-        | "CONFIG_AUDIO_SNDIO" | "CONFIG_AF_XDP" | "CONFIG_QATZIP" | "CONFIG_QPL"
-        | "CONFIG_UADK" | "CONFIG_BLKIO" | "CONFIG_BLKIO_VHOST_VDPA_FD" => false,
+        "CONFIG_WIN32"
+        | "CONFIG_DARWIN"
+        | "CONFIG_BSD"
+        | "CONFIG_SOLARIS"
+        | "CONFIG_COCOA"
+        | "CONFIG_VMNET"
+        | "CONFIG_AUDIO_COREAUDIO"
+        | "CONFIG_AUDIO_DSOUND"
+        | "CONFIG_AUDIO_SNDIO"
+        | "CONFIG_AF_XDP"
+        | "CONFIG_QATZIP"
+        | "CONFIG_QPL"
+        | "CONFIG_UADK"
+        | "CONFIG_BLKIO"
+        | "CONFIG_BLKIO_VHOST_VDPA_FD" => false,
         s => s.starts_with("CONFIG_") || s.starts_with("HAVE_"),
     }
 }
@@ -739,7 +700,9 @@ impl Writer<'_> {
         let _ = self.config;
         // Integer widths fold into `int`, arrays of them into `[int]`.
         let id = match &self.res.ty(id).kind {
-            TypeKind::Builtin(JsonType::Int) => self.res.type_by_name.get("int").copied().unwrap_or(id),
+            TypeKind::Builtin(JsonType::Int) => {
+                self.res.type_by_name.get("int").copied().unwrap_or(id)
+            }
             TypeKind::Array(el)
                 if matches!(self.res.ty(*el).kind, TypeKind::Builtin(JsonType::Int)) =>
             {
@@ -768,5 +731,55 @@ impl Writer<'_> {
         };
         self.names.insert(id, name.clone());
         name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn introspection_round() {
+        let live = from_json(&json!({"return": [
+            {"name": "query-x", "meta-type": "command", "arg-type": "1", "ret-type": "2"},
+            {"name": "X_HAPPENED", "meta-type": "event", "arg-type": "0"},
+            {"name": "0", "meta-type": "object", "members": []},
+            {"name": "1", "meta-type": "object", "members": [
+                {"name": "mode", "type": "3", "default": null}]},
+            {"name": "2", "meta-type": "object", "members": [{"name": "n", "type": "int"},
+                {"name": "new", "type": "str"}]},
+            {"name": "3", "meta-type": "enum", "values": ["a", "c"], "members": [{"name": "a"}, {"name": "c"}]},
+            {"name": "int", "meta-type": "builtin", "json-type": "int"},
+            {"name": "[int]", "meta-type": "array", "element-type": "int"}
+        ]}))
+        .unwrap();
+        assert_eq!(live.commands().count(), 1);
+        let ours = crate::parse_str(
+            "s.json",
+            "{ 'enum': 'Mode', 'data': ['a', 'b'] }
+             { 'struct': 'Res', 'data': { 'n': 'int' } }
+             { 'command': 'query-x', 'data': { '*mode': 'Mode', '*extra': 'str' }, 'returns': 'Res' }
+             { 'command': 'only-here' }",
+        )
+        .unwrap();
+        let d = diff(&ours, &live);
+        assert_eq!(d.commands_only_in_schema, ["only-here"]);
+        assert_eq!(d.events_only_in_server, ["X_HAPPENED"]);
+        let text = d.to_string();
+        assert!(
+            text.contains("query-x arguments: members only in the schema: extra"),
+            "{text}"
+        );
+        assert!(
+            text.contains("query-x arguments.mode (Mode): values only in the schema: b"),
+            "{text}"
+        );
+        assert!(text.contains("values only in the server: c"), "{text}");
+        assert!(
+            text.contains("query-x returns (Res): members only in the server: new"),
+            "{text}"
+        );
+        assert!(diff(&ours, &ours).is_empty());
     }
 }

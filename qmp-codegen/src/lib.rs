@@ -30,6 +30,7 @@ mod diag;
 mod dialect;
 pub mod doc;
 mod front;
+mod fxhash;
 pub mod introspect;
 pub mod model;
 pub mod resolved;

@@ -121,12 +121,14 @@ pub struct Merged {
     pub schemas: Vec<Schema>,
     /// Every type of every release, in first-seen order (newest release's order first).
     pub types: Vec<MType>,
-    /// Types by merged name.
-    pub type_by_name: HashMap<String, usize>,
+    /// Types by merged name (see [`Merged::ty`]).
+    type_by_name: crate::fxhash::FxHashMap<String, usize>,
     /// Every command.
     pub commands: Vec<MItem>,
     /// Every event.
     pub events: Vec<MItem>,
+    command_by_name: HashMap<String, usize>,
+    event_by_name: HashMap<String, usize>,
 }
 
 /// The merged name of a type of one release.
@@ -165,9 +167,11 @@ impl Merged {
             releases,
             schemas: Vec::new(),
             types: Vec::new(),
-            type_by_name: HashMap::new(),
+            type_by_name: Default::default(),
             commands: Vec::new(),
             events: Vec::new(),
+            command_by_name: HashMap::new(),
+            event_by_name: HashMap::new(),
         };
         let mut cmd_by: HashMap<String, usize> = HashMap::new();
         let mut ev_by: HashMap<String, usize> = HashMap::new();
@@ -218,6 +222,8 @@ impl Merged {
             }
         }
         m.schemas = schemas;
+        m.command_by_name = cmd_by;
+        m.event_by_name = ev_by;
         m
     }
 
@@ -237,12 +243,12 @@ impl Merged {
 
     /// The command named `name`.
     pub fn command(&self, name: &str) -> Option<&MItem> {
-        self.commands.iter().find(|c| c.name == name)
+        self.command_by_name.get(name).map(|&i| &self.commands[i])
     }
 
     /// The event named `name`.
     pub fn event(&self, name: &str) -> Option<&MItem> {
-        self.events.iter().find(|c| c.name == name)
+        self.event_by_name.get(name).map(|&i| &self.events[i])
     }
 
     /// Release `r`'s resolved schema.

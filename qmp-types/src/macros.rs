@@ -33,11 +33,12 @@ macro_rules! qapi_object {
     };
 }
 
-/// serde impls through `Object`.
+/// serde impls through `Object`, and `Debug` as the JSON the value is on the wire.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! qapi_object_serde {
     ($name:ident) => {
+        $crate::qapi_object_debug!($name);
         #[allow(deprecated)]
         impl $crate::serde::Serialize for $name {
             fn serialize<S: $crate::serde::Serializer>(
@@ -53,6 +54,31 @@ macro_rules! qapi_object_serde {
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 $crate::qapi::deserialize_object(d)
+            }
+        }
+    };
+}
+
+/// `Debug` for an `Object` type: its name and its members as they are on the wire
+/// (`{:#?}` pretty-prints them); and `PartialEq`: equal when the same on the wire. One
+/// small function each instead of derived field-by-field ones keeps the bindings quick
+/// to compile.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! qapi_object_debug {
+    ($name:ident) => {
+        #[allow(deprecated)]
+        impl ::core::cmp::PartialEq for $name {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                $crate::qapi::same_object(self, other)
+            }
+        }
+        #[allow(deprecated)]
+        impl ::core::fmt::Debug for $name {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::qapi::debug_object(::core::stringify!($name), self, f)
             }
         }
     };
@@ -341,6 +367,7 @@ macro_rules! qapi_branches {
     ($name:ident : $tag:ident = $wire:literal {
         $( $variant:ident $(($ty:ty))? = $tagv:ident ),* $(,)?
     } $unknown:ident / $tag_unknown:ident) => {
+        $crate::qapi_object_debug!($name);
         #[allow(deprecated)]
         impl $name {
             /// The discriminator value of this branch.
@@ -424,6 +451,20 @@ macro_rules! __qapi_branch_put {
 #[macro_export]
 macro_rules! qapi_alternate {
     ($name:ident = $wire:literal, $expected:literal { $( $variant:ident $(($ty:ty))? = $kind:ident ),* $(,)? }) => {
+        #[allow(deprecated)]
+        impl ::core::fmt::Debug for $name {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::qapi::debug_json(::core::stringify!($name), self, f)
+            }
+        }
+        #[allow(deprecated)]
+        impl ::core::cmp::PartialEq for $name {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                $crate::qapi::same_json(self, other)
+            }
+        }
         #[allow(deprecated)]
         impl $crate::serde::Serialize for $name {
             fn serialize<S: $crate::serde::Serializer>(

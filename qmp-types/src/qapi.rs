@@ -84,6 +84,59 @@ pub fn serialize_object<S: Serializer, T: Object>(v: &T, s: S) -> Result<S::Ok, 
     m.end()
 }
 
+/// `Debug` of a generated object type: `Name {"member": value, ...}`, the members as on
+/// the wire (pretty-printed with `{:#?}`).
+pub fn debug_object<T: Object>(
+    name: &str,
+    v: &T,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    struct Wire<'a, T>(&'a T);
+    impl<T: Object> serde::Serialize for Wire<'_, T> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize_object(self.0, s)
+        }
+    }
+    debug_json(name, &Wire(v), f)
+}
+
+/// `PartialEq` of generated object types: equal when they are the same on the wire
+/// (members in any order; the members the bindings do not know included).
+pub fn same_object<T: Object>(a: &T, b: &T) -> bool {
+    let wire = |v: &T| -> Option<Value> {
+        struct Wire<'a, T>(&'a T);
+        impl<T: Object> serde::Serialize for Wire<'_, T> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serialize_object(self.0, s)
+            }
+        }
+        serde_json::to_value(Wire(v)).ok()
+    };
+    wire(a) == wire(b)
+}
+
+/// `PartialEq` of generated alternates: equal when the same on the wire.
+pub fn same_json<T: serde::Serialize>(a: &T, b: &T) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
+/// `Debug` as `Name <JSON>` (pretty-printed with `{:#?}`).
+pub fn debug_json<T: serde::Serialize + ?Sized>(
+    name: &str,
+    v: &T,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    let json = if f.alternate() {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    };
+    match json {
+        Ok(text) => write!(f, "{name} {text}"),
+        Err(e) => write!(f, "{name} <not serializable: {e}>"),
+    }
+}
+
 /// Writes the members of `extra` (those the schema does not know).
 pub fn put_extra<M: SerializeMap>(extra: &Map<String, Value>, out: &mut M) -> Result<(), M::Error> {
     for (k, v) in extra {

@@ -13,25 +13,25 @@ pub enum Kind {
 }
 qmp_types::qapi_enum! { Kind { Disk = "disk", Net = "net", Plain = "plain" } Unknown }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, Default)]
 pub struct DiskInfo {
     pub file: Option<String>,
 }
 qmp_types::qapi_object! { DiskInfo { opt file = "file" } }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct NetInfo {
     pub mac: String,
 }
 qmp_types::qapi_object! { NetInfo { req mac = "mac" } }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Device {
     pub id: String,
     pub kind: DeviceBranch,
     pub extra: Map<String, Value>,
 }
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum DeviceBranch {
     Disk(DiskInfo),
     Net(Box<NetInfo>),
@@ -43,14 +43,14 @@ qmp_types::qapi_branches! { DeviceBranch: Kind = "kind" {
 } Unknown / Unknown }
 qmp_types::qapi_object! { Device { req id = "id", flat kind = "kind" } ; extra extra }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum StrOrNull {
     S(String),
     N,
 }
 qmp_types::qapi_alternate! { StrOrNull = "StrOrNull", "a string or null" { S(String) = String, N = Null } }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct AddDevice {
     pub id: String,
     pub fast: Option<bool>,
@@ -64,7 +64,7 @@ pub struct Quit;
 qmp_types::qapi_unit!(Quit);
 qmp_types::qapi_command! { Quit = "quit", args: none, returns: qmp_types::Empty, no_reply; available { first "5.2.0", last "7.2.0", removed "10.0.0" } }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Stopped {
     pub extra: Map<String, Value>,
 }
@@ -99,6 +99,18 @@ fn unions_round_trip_through_their_branches() {
     assert!(e.to_string().contains("missing member 'mac'"), "{e}");
     let e = serde_json::from_value::<Device>(json!({"id": "x"})).unwrap_err();
     assert!(e.to_string().contains("missing member 'kind'"), "{e}");
+}
+
+#[test]
+fn debug_shows_the_wire_form() {
+    let d = Device {
+        id: "d0".into(),
+        kind: DeviceBranch::Plain,
+        extra: Map::new(),
+    };
+    assert_eq!(format!("{d:?}"), r#"Device {"id":"d0","kind":"plain"}"#);
+    assert!(format!("{d:#?}").contains("\n  \"id\": \"d0\""));
+    assert_eq!(format!("{:?}", StrOrNull::N), "StrOrNull null");
 }
 
 #[test]

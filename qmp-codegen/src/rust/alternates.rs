@@ -40,7 +40,7 @@ pub(super) fn emit(cx: &Cx, t: &IrType) -> TokenStream {
     let doc = cx.doc(&t.doc);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Clone)]
         pub enum #ty {
             #( #defs, )*
         }

@@ -85,7 +85,7 @@ pub(super) fn data_item(
                 quote! {
                     #doc
                     #dep
-                    #[derive(Debug, Clone, PartialEq, #derive_default)]
+                    #[derive(Clone, #derive_default)]
                     pub struct #ty {
                         #( #defs, )*
                     }

@@ -21,10 +21,11 @@
 use super::docs::rst_to_markdown;
 use super::names::{self, Unique};
 use crate::doc::Doc;
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::model::{Cond, Feature};
 use crate::resolved::{self as r, JsonType, Resolved, TypeId, TypeKind};
 use crate::versions::{merged_name, Merged, VSet};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -38,6 +39,9 @@ pub struct Options {
     /// QEMU's online reference manual: the page's address and the namespace of its
     /// anchors (`QMP`, `QGA`). `None`: no links.
     pub reference: Option<(String, String)>,
+    /// Whether to format the output with prettyplease (default true). Without, each
+    /// item is one line: the compiler does not mind, and a build script saves the time.
+    pub format: bool,
 }
 
 impl Default for Options {
@@ -47,6 +51,7 @@ impl Default for Options {
             docs: true,
             range: None,
             reference: Some((QMP_REFERENCE.into(), "QMP".into())),
+            format: true,
         }
     }
 }
@@ -328,11 +333,29 @@ pub struct Ir {
     pub types_crate: String,
     /// Whether docs are emitted.
     pub docs: bool,
+    /// Whether the output is formatted.
+    pub format: bool,
     /// The name of the `Event` enum's catch-all variant.
     pub event_unknown: String,
 }
 
 // ------------------------------------------------------------------ names
+
+/// Names in first-seen order, each once.
+#[derive(Default)]
+struct Ordered {
+    list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Ordered {
+    fn push(&mut self, name: &str) {
+        if !self.seen.contains(name) {
+            self.seen.insert(name.to_owned());
+            self.list.push(name.to_owned());
+        }
+    }
+}
 
 /// The Rust names of everything, over all merged releases.
 struct Names {
@@ -392,9 +415,9 @@ pub fn build(m: &Merged, opts: &Options) -> Ir {
         all,
         opts,
         names: B::names(m),
-        shapes: HashMap::new(),
-        output: HashSet::new(),
-        emitted: HashSet::new(),
+        shapes: HashMap::default(),
+        output: HashSet::default(),
+        emitted: HashSet::default(),
     };
     b.walk_roots();
     b.choose_emitted();
@@ -406,6 +429,7 @@ pub fn build(m: &Merged, opts: &Options) -> Ir {
         events: Vec::new(),
         types_crate: opts.types_crate.clone(),
         docs: opts.docs,
+        format: opts.format,
         event_unknown: String::new(),
     };
     for t in &m.types {
@@ -449,14 +473,14 @@ impl<'m> B<'m> {
 
     fn names(m: &Merged) -> Names {
         let mut n = Names {
-            types: HashMap::new(),
-            branch_enums: HashMap::new(),
-            commands: HashMap::new(),
-            events: HashMap::new(),
-            fields: HashMap::new(),
-            extra: HashMap::new(),
-            variants: HashMap::new(),
-            unknown: HashMap::new(),
+            types: HashMap::default(),
+            branch_enums: HashMap::default(),
+            commands: HashMap::default(),
+            events: HashMap::default(),
+            fields: HashMap::default(),
+            extra: HashMap::default(),
+            variants: HashMap::default(),
+            unknown: HashMap::default(),
         };
         let mut taken = Unique::with([
             "Event".to_owned(),
@@ -494,37 +518,29 @@ impl<'m> B<'m> {
         }
         // Fields and variants, over every release.
         for t in &m.types {
-            let mut fields: Vec<String> = Vec::new();
-            let mut values: Vec<String> = Vec::new();
+            let mut fields = Ordered::default();
+            let mut values = Ordered::default();
             for r in (0..m.releases.len()).rev() {
                 let Some(id) = t.per[r] else { continue };
                 match &m.schema(r).ty(id).kind {
                     TypeKind::Object(o) => {
                         for mm in &o.members {
-                            if !fields.contains(&mm.name) {
-                                fields.push(mm.name.clone());
-                            }
+                            fields.push(&mm.name);
                         }
                         if let Some(b) = &o.branches {
                             for v in &b.variants {
-                                if !values.contains(&v.name) {
-                                    values.push(v.name.clone());
-                                }
+                                values.push(&v.name);
                             }
                         }
                     }
                     TypeKind::Enum(e) => {
                         for v in &e.values {
-                            if !values.contains(&v.name) {
-                                values.push(v.name.clone());
-                            }
+                            values.push(&v.name);
                         }
                     }
                     TypeKind::Alternate(vs) => {
                         for v in vs {
-                            if !values.contains(&v.name) {
-                                values.push(v.name.clone());
-                            }
+                            values.push(&v.name);
                         }
                     }
                     _ => {}
@@ -532,6 +548,7 @@ impl<'m> B<'m> {
             }
             let mut fu = Unique::default();
             let map: HashMap<String, String> = fields
+                .list
                 .iter()
                 .map(|f| (f.clone(), fu.claim(names::field_name(f))))
                 .collect();
@@ -539,6 +556,7 @@ impl<'m> B<'m> {
             n.fields.insert(t.name.clone(), map);
             let mut vu = Unique::default();
             let vmap: HashMap<String, String> = values
+                .list
                 .iter()
                 .map(|v| (v.clone(), vu.claim(names::variant_name(v))))
                 .collect();
@@ -586,7 +604,7 @@ impl<'m> B<'m> {
     /// from each command's arguments and reply and each event's data; and which types
     /// QEMU sends.
     fn walk_roots(&mut self) {
-        let mut seen: HashSet<(String, usize, TypeId)> = HashSet::new();
+        let mut seen: HashSet<(String, usize, TypeId)> = HashSet::default();
         for (t_idx, t) in self.m.types.iter().enumerate() {
             let _ = t_idx;
             for r in t.present.and(self.range).iter() {
@@ -620,7 +638,7 @@ impl<'m> B<'m> {
                     if !is_cmd {
                         if let (Some(_), Some(a)) = (n_arg, arg) {
                             let key = arg_key.clone();
-                            self.mark_output(&key, r, a, &mut HashSet::new());
+                            self.mark_output(&key, r, a, &mut HashSet::default());
                         }
                     }
                 }
@@ -785,12 +803,12 @@ impl<'m> B<'m> {
                 .collect();
         }
         let (kind, name) = key.split_once(':').unwrap_or(("", key));
-        let (items, is_cmd) = match kind {
-            "cmd" => (&self.m.commands, true),
-            "ev" => (&self.m.events, false),
+        let (c, is_cmd) = match kind {
+            "cmd" => (self.m.command(name), true),
+            "ev" => (self.m.event(name), false),
             _ => return Vec::new(),
         };
-        let Some(c) = items.iter().find(|c| c.name == name) else {
+        let Some(c) = c else {
             return Vec::new();
         };
         c.present
@@ -910,7 +928,7 @@ impl<'m> B<'m> {
 
     /// Merged types referred to by what is generated (in its newest form).
     fn referenced(&self) -> HashSet<String> {
-        let mut out = HashSet::new();
+        let mut out = HashSet::default();
         let add = |r: usize, id: TypeId, out: &mut HashSet<String>| {
             out.insert(self.merged_ref(r, id));
         };
@@ -1069,6 +1087,7 @@ impl<'m> B<'m> {
         skip: &[String],
     ) -> Vec<(String, Vec<(usize, &'m r::Member)>)> {
         let mut out: Vec<(String, Vec<(usize, &'m r::Member)>)> = Vec::new();
+        let mut index: HashMap<&'m str, usize> = HashMap::default();
         let types = self.key_types(key);
         for &(r, id) in types.iter().rev() {
             if let TypeKind::Object(o) = &self.rty(r, id).kind {
@@ -1076,9 +1095,12 @@ impl<'m> B<'m> {
                     if skip.contains(&mm.name) {
                         continue;
                     }
-                    match out.iter_mut().find(|(n, _)| *n == mm.name) {
-                        Some((_, per)) => per.insert(0, (r, mm)),
-                        None => out.push((mm.name.clone(), vec![(r, mm)])),
+                    match index.get(mm.name.as_str()) {
+                        Some(&i) => out[i].1.insert(0, (r, mm)),
+                        None => {
+                            index.insert(&mm.name, out.len());
+                            out.push((mm.name.clone(), vec![(r, mm)]));
+                        }
                     }
                 }
             }
@@ -1153,7 +1175,7 @@ impl<'m> B<'m> {
         let kind = match &t.kind {
             TypeKind::Enum(_) => {
                 let mut variants: Vec<IrEnumVariant> = Vec::new();
-                let mut seen: HashSet<String> = HashSet::new();
+                let mut seen: HashSet<String> = HashSet::default();
                 for r in mt.present.and(self.range).iter().rev() {
                     let Some(id) = mt.per[r] else { continue };
                     let TypeKind::Enum(e) = &self.rty(r, id).kind else {
@@ -1218,7 +1240,7 @@ impl<'m> B<'m> {
                         .cloned()
                         .unwrap_or_else(|| tag_type.clone());
                     let mut branches = Vec::new();
-                    let mut seen = HashSet::new();
+                    let mut seen = HashSet::default();
                     for r in mt.present.and(self.range).iter().rev() {
                         let Some(id) = mt.per[r] else { continue };
                         let TypeKind::Object(ro) = &self.rty(r, id).kind else {
@@ -1289,7 +1311,7 @@ impl<'m> B<'m> {
             },
             TypeKind::Alternate(_) => {
                 let mut variants = Vec::new();
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 let mut expected = Vec::new();
                 for r in mt.present.and(self.range).iter().rev() {
                     let Some(id) = mt.per[r] else { continue };
@@ -1534,12 +1556,11 @@ impl<'m> B<'m> {
         }
         // Arguments: the command's own doc.
         let (kind, item) = key.split_once(':')?;
-        let items = if kind == "cmd" {
-            &self.m.commands
+        let c = if kind == "cmd" {
+            self.m.command(item)?
         } else {
-            &self.m.events
+            self.m.event(item)?
         };
-        let c = items.iter().find(|c| c.name == item)?;
         for r in c.present.iter().rev() {
             let i = c.per[r]?;
             let facts = if kind == "cmd" {
@@ -1860,12 +1881,11 @@ impl<'m> B<'m> {
 
     fn item_doc_of(&self, key: &str, r: usize) -> Option<&'m Doc> {
         let (kind, name) = key.split_once(':')?;
-        let items = if kind == "cmd" {
-            &self.m.commands
+        let c = if kind == "cmd" {
+            self.m.command(name)?
         } else {
-            &self.m.events
+            self.m.event(name)?
         };
-        let c = items.iter().find(|c| c.name == name)?;
         let i = c.per[r]?;
         if kind == "cmd" {
             self.schema(r).commands[i].doc.as_deref()
@@ -1972,7 +1992,7 @@ fn box_recursion(ir: &mut Ir) {
         .collect();
     let n = ir.types.len();
     let mut state = vec![0u8; n];
-    let mut boxed: HashSet<(usize, usize)> = HashSet::new();
+    let mut boxed: HashSet<(usize, usize)> = HashSet::default();
     let mut roots: Vec<usize> = (0..n).collect();
     roots.sort_by_key(|&i| match ir.types[i].kind {
         IrKind::Union { .. } => 0,

@@ -140,12 +140,21 @@ enum Chunk {
 }
 
 fn chunk_tokens(ir: &Ir, chunk: Chunk) -> TokenStream {
-    let cx = Cx::new(ir);
     let mut out = TokenStream::new();
+    for item in chunk_items(ir, chunk) {
+        out.extend(item);
+    }
+    out
+}
+
+/// The items of a chunk, one token stream each.
+fn chunk_items(ir: &Ir, chunk: Chunk) -> Vec<TokenStream> {
+    let cx = Cx::new(ir);
+    let mut out = Vec::new();
     match chunk {
         Chunk::Types(from, to) => {
             for t in &ir.types[from..to] {
-                out.extend(match &t.kind {
+                out.push(match &t.kind {
                     ir::IrKind::Enum { .. } => enums::emit(&cx, t),
                     ir::IrKind::Struct { .. } => objects::emit_struct(&cx, t),
                     ir::IrKind::Union { .. } => objects::emit_union(&cx, t),
@@ -153,19 +162,19 @@ fn chunk_tokens(ir: &Ir, chunk: Chunk) -> TokenStream {
                 });
             }
             if to == ir.types.len() {
-                out.extend(events::emit_enum(&cx));
-                out.extend(releases(&cx));
+                out.push(events::emit_enum(&cx));
+                out.push(releases(&cx));
             }
         }
         Chunk::Commands => {
             for c in &ir.commands {
-                out.extend(commands::emit(&cx, c));
+                out.push(commands::emit(&cx, c));
             }
-            out.extend(commands::emit_index(&cx));
+            out.push(commands::emit_index(&cx));
         }
         Chunk::Events => {
             for e in &ir.events {
-                out.extend(events::emit(&cx, e));
+                out.push(events::emit(&cx, e));
             }
         }
     }
@@ -173,6 +182,15 @@ fn chunk_tokens(ir: &Ir, chunk: Chunk) -> TokenStream {
 }
 
 fn format_chunk(ir: &Ir, chunk: Chunk) -> String {
+    if !ir.format {
+        // One line per item, doc comments as attributes.
+        let mut s = String::new();
+        for item in chunk_items(ir, chunk) {
+            s.push_str(&item.to_string());
+            s.push('\n');
+        }
+        return s;
+    }
     DOC_TEXTS.with(|d| *d.borrow_mut() = Some(Vec::new()));
     let tokens = chunk_tokens(ir, chunk);
     let texts = DOC_TEXTS

@@ -98,7 +98,7 @@ pub(super) fn emit_struct(cx: &Cx, t: &IrType) -> TokenStream {
     let (defs, entries, extra) = (&f.defs, &f.entries, &f.extra);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, #derive_default)]
+        #[derive(Clone, #derive_default)]
         pub struct #ty {
             #( #defs, )*
         }
@@ -186,14 +186,14 @@ pub(super) fn emit_union(cx: &Cx, t: &IrType) -> TokenStream {
     let (fdefs, entries, extra) = (&f.defs, &f.entries, &f.extra);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Clone)]
         pub struct #ty {
             #( #fdefs, )*
         }
         #ctor
         #tc::qapi_object! { #ty { #( #entries, )* } #extra }
         #branch_doc
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Clone)]
         #[allow(clippy::large_enum_variant)]
         pub enum #branch_ty {
             #( #defs, )*

@@ -1,22 +1,18 @@
-//! The `schema` module: the shape of every type, command and event of the bindings as
-//! static tables (`qmp_types::shape`), for comparing with a server's
-//! `query-qmp-schema` down to members and values. Written as text: tables need no
-//! formatting by prettyplease.
+//! The `schema` module: the shape of every type, command and event of the bindings
+//! (`qmp_types::shape`) as JSON text, parsed on first use, for comparing with a
+//! server's `query-qmp-schema` down to members and values. A string costs nothing to
+//! compile, where the same tables as Rust data cost a tenth of the bindings' build.
 
 use super::ir::{Ir, IrData, IrField, IrKind, RustType};
+use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::fmt::Write;
 
 struct Table<'a> {
     ir: &'a Ir,
     by_rust: HashMap<&'a str, usize>,
-    /// Entries: `(name, kind text)`; filled in as references are met.
-    entries: Vec<(String, String)>,
+    /// Entries: `(name, kind)`; filled in as references are met.
+    entries: Vec<(String, Value)>,
     extra: HashMap<String, u16>,
-}
-
-fn lit(s: &str) -> String {
-    format!("{s:?}")
 }
 
 impl<'a> Table<'a> {
@@ -33,20 +29,20 @@ impl<'a> Table<'a> {
             entries: ir
                 .types
                 .iter()
-                .map(|t| (t.wire.clone(), String::new()))
+                .map(|t| (t.wire.clone(), Value::Null))
                 .collect(),
             extra: HashMap::new(),
         }
     }
 
     /// An entry beyond the named types (built-ins, arrays, argument objects).
-    fn extra(&mut self, key: String, name: String, kind: impl FnOnce(&mut Self) -> String) -> u16 {
+    fn extra(&mut self, key: String, name: String, kind: impl FnOnce(&mut Self) -> Value) -> u16 {
         if let Some(&i) = self.extra.get(&key) {
             return i;
         }
         let i = self.entries.len() as u16;
         self.extra.insert(key, i);
-        self.entries.push((name, String::new()));
+        self.entries.push((name, Value::Null));
         let k = kind(self);
         self.entries[i as usize].1 = k;
         i
@@ -62,7 +58,7 @@ impl<'a> Table<'a> {
             RustType::Vec(inner) => {
                 let e = self.index(inner);
                 let name = format!("[{}]", self.entries[e as usize].0);
-                self.extra(format!("array:{e}"), name, |_| format!("Array({e})"))
+                self.extra(format!("array:{e}"), name, |_| json!({ "Array": e }))
             }
             RustType::Prim(p) => {
                 let (name, json) = match *p {
@@ -82,22 +78,23 @@ impl<'a> Table<'a> {
 
     fn builtin(&mut self, name: &str, json: &str) -> u16 {
         let json = json.to_owned();
-        self.extra(format!("builtin:{name}"), name.to_owned(), move |_| {
-            format!("Builtin({})", lit(&json))
-        })
+        self.extra(
+            format!("builtin:{name}"),
+            name.to_owned(),
+            move |_| json!({ "Builtin": json }),
+        )
     }
 
-    fn members(&mut self, fields: &[IrField], extra: Option<(&str, u16)>) -> String {
-        let mut out = String::from("&[");
+    fn members(&mut self, fields: &[IrField], extra: Option<(&str, u16)>) -> Value {
+        let mut out = Vec::new();
         for f in fields {
             let ty = self.index(&f.ty);
-            let _ = write!(out, "M::new({}, {ty}, {}), ", lit(&f.wire), !f.required);
+            out.push(json!({ "name": f.wire, "ty": ty, "optional": !f.required }));
         }
         if let Some((name, ty)) = extra {
-            let _ = write!(out, "M::new({}, {ty}, false), ", lit(name));
+            out.push(json!({ "name": name, "ty": ty, "optional": false }));
         }
-        out.push(']');
-        out
+        Value::Array(out)
     }
 
     fn object(&mut self, name: String, fields: &[IrField], key: Option<String>) -> u16 {
@@ -105,10 +102,7 @@ impl<'a> Table<'a> {
         self.extra(
             key.unwrap_or_else(|| format!("object:{name}")),
             name,
-            move |t| {
-                let members = t.members(&fields, None);
-                format!("Object {{ members: {members}, tag: None, branches: &[] }}")
-            },
+            move |t| json!({ "Object": { "members": t.members(&fields, None) } }),
         )
     }
 
@@ -117,12 +111,11 @@ impl<'a> Table<'a> {
         for (i, t) in ir.types.iter().enumerate() {
             let kind = match &t.kind {
                 IrKind::Enum { variants, .. } => {
-                    let vs: Vec<String> = variants.iter().map(|v| lit(&v.wire)).collect();
-                    format!("Enum(&[{}])", vs.join(", "))
+                    let vs: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
+                    json!({ "Enum": vs })
                 }
                 IrKind::Struct { fields, .. } => {
-                    let members = self.members(fields, None);
-                    format!("Object {{ members: {members}, tag: None, branches: &[] }}")
+                    json!({ "Object": { "members": self.members(fields, None) } })
                 }
                 IrKind::Union {
                     fields,
@@ -133,29 +126,25 @@ impl<'a> Table<'a> {
                 } => {
                     let tag_ty = self.index(&RustType::Named(tag_enum.clone()));
                     let members = self.members(fields, Some((tag_wire, tag_ty)));
-                    let mut bs = String::from("&[");
+                    let mut bs = Vec::new();
                     for b in branches {
                         let ty = match &b.ty {
                             Some(t) => self.index(t),
                             None => self.index(&RustType::Empty),
                         };
-                        let _ = write!(bs, "({}, {ty}), ", lit(&b.wire));
+                        bs.push(json!([b.wire, ty]));
                     }
-                    bs.push(']');
-                    format!(
-                        "Object {{ members: {members}, tag: Some({}), branches: {bs} }}",
-                        lit(tag_wire)
-                    )
+                    json!({ "Object": { "members": members, "tag": tag_wire, "branches": bs } })
                 }
                 IrKind::Alternate { variants, .. } => {
-                    let vs: Vec<String> = variants
+                    let vs: Vec<u16> = variants
                         .iter()
                         .map(|v| match &v.ty {
-                            Some(t) => self.index(t).to_string(),
-                            None => self.index(&RustType::Null).to_string(),
+                            Some(t) => self.index(t),
+                            None => self.index(&RustType::Null),
                         })
                         .collect();
-                    format!("Alternate(&[{}])", vs.join(", "))
+                    json!({ "Alternate": vs })
                 }
             };
             self.entries[i] = (t.wire.clone(), kind);
@@ -180,49 +169,34 @@ pub(super) fn module(ir: &Ir) -> String {
     let tc = &ir.types_crate;
     let mut t = Table::new(ir);
     t.fill();
-    let mut commands = String::new();
+    let mut commands = Vec::new();
     for c in &ir.commands {
         let data = t.data("q_obj_", &c.wire, &c.args);
         let ret = t.index(&c.ret);
-        let _ = writeln!(
-            commands,
-            "        I::new({}, {}, Some({ret})),",
-            lit(&c.wire),
-            opt(data)
-        );
+        commands.push(json!({ "name": c.wire, "data": data, "returns": ret }));
     }
-    let mut events = String::new();
+    let mut events = Vec::new();
     for e in &ir.events {
         let data = t.data("q_obj_ev_", &e.wire, &e.data);
-        let _ = writeln!(
-            events,
-            "        I::new({}, {}, None),",
-            lit(&e.wire),
-            opt(data)
-        );
+        events.push(json!({ "name": e.wire, "data": data }));
     }
-    let mut types = String::new();
-    for (i, (name, kind)) in t.entries.iter().enumerate() {
-        let _ = writeln!(types, "        T::new({}, {kind}), // {i}", lit(name));
-    }
+    let types: Vec<Value> = t
+        .entries
+        .iter()
+        .map(|(name, kind)| json!({ "name": name, "kind": kind }))
+        .collect();
+    let text = json!({ "types": types, "commands": commands, "events": events }).to_string();
     format!(
         "/// The shape of every type, command and event of the bindings, for comparing with a\n\
          /// server's `query-qmp-schema` down to members and values.\n\
          pub mod schema {{\n    \
-         #[allow(unused_imports)]\n    \
-         use {tc}::shape::{{ItemShape as I, Kind::*, Member as M, TypeShape as T}};\n\n    \
-         /// The tables.\n    \
-         pub static SCHEMA: {tc}::shape::Schema = {tc}::shape::Schema {{\n        \
-         types: TYPES,\n        commands: COMMANDS,\n        events: EVENTS,\n    }};\n\n    \
-         static TYPES: &[T] = &[\n{types}    ];\n\n    \
-         static COMMANDS: &[I] = &[\n{commands}    ];\n\n    \
-         static EVENTS: &[I] = &[\n{events}    ];\n}}\n"
+         /// The shape as JSON (see `qmp_types::shape`).\n    \
+         pub static SCHEMA_JSON: &str = {text:?};\n\n    \
+         /// The shape, parsed on first use.\n    \
+         pub fn schema() -> &'static {tc}::shape::Schema {{\n        \
+         static SCHEMA: ::std::sync::OnceLock<{tc}::shape::Schema> = ::std::sync::OnceLock::new();\n        \
+         // Generated with the bindings: it parses (an empty shape otherwise).\n        \
+         SCHEMA.get_or_init(|| {tc}::shape::Schema::from_json(SCHEMA_JSON).unwrap_or_default())\n    \
+         }}\n}}\n"
     )
-}
-
-fn opt(v: Option<u16>) -> String {
-    match v {
-        Some(i) => format!("Some({i})"),
-        None => "None".into(),
-    }
 }

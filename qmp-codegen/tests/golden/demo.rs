@@ -31,7 +31,7 @@ pub enum Color {
 /// ```text
 /// { "kind", "name"? }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Shape {
     /// which shape
     pub kind: ShapeKind,
@@ -80,7 +80,7 @@ pub enum ShapeKind {
 /// ```text
 /// { "radius" }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Circle {
     /// in mm
     pub radius: u32,
@@ -111,7 +111,7 @@ impl Circle {
 /// ```text
 /// { "side", "type"? }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Square {
     /// in mm
     pub side: f64,
@@ -145,7 +145,7 @@ impl Square {
 /// ```text
 /// { "name"? } + the members of the branch selected by "kind"
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Figure {
     /// optional name
     pub name: ::std::option::Option<::std::string::String>,
@@ -173,7 +173,7 @@ impl Figure {
     Figure { opt name = "name", flat kind = "kind", }; extra extra
 }
 /// The branches of [`Figure`], selected by its `kind` member.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum FigureBranch {
     /// `circle`: the members of [`Circle`].
@@ -202,7 +202,7 @@ pub enum FigureBranch {
 /// ```text
 /// { "label", "left"?, "kids"? }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Tree {
     /// the label
     pub label: StrOrNull,
@@ -233,7 +233,7 @@ impl Tree {
 /// ```text
 /// a string or null
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum StrOrNull {
     /// a string
     S(::std::string::String),
@@ -251,7 +251,7 @@ pub enum StrOrNull {
 /// ```text
 /// a number or a boolean or a string or an object or an array
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum Value {
     /// a number
     Num(i64),
@@ -309,7 +309,7 @@ pub mod commands {
     /// ```text
     /// {"execute": "draw", "arguments": { "figure", "color"?, "label"? }}
     /// ```
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone)]
     pub struct Draw {
         /// what
         pub figure: super::Figure,
@@ -363,7 +363,7 @@ pub mod commands {
     /// ```text
     /// {"execute": "echo", "arguments": { "value" }}
     /// ```
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone)]
     pub struct Echo {
         /// anything
         pub value: ::qmp_types::serde_json::Value,
@@ -403,7 +403,7 @@ pub mod commands {
     /// ```text
     /// {"execute": "x-add", "arguments": { "driver" }}
     /// ```
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone)]
     pub struct XAdd {
         /// the driver
         pub driver: ::std::string::String,
@@ -486,7 +486,7 @@ pub mod events {
     /// ```text
     /// {"event": "DRAWN", "data": { "figure", "when"? }}
     /// ```
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone)]
     pub struct Drawn {
         /// the figure
         pub figure: super::Figure,
@@ -529,52 +529,13 @@ pub mod events {
 /// The shape of every type, command and event of the bindings, for comparing with a
 /// server's `query-qmp-schema` down to members and values.
 pub mod schema {
-    #[allow(unused_imports)]
-    use ::qmp_types::shape::{ItemShape as I, Kind::*, Member as M, TypeShape as T};
+    /// The shape as JSON (see `qmp_types::shape`).
+    pub static SCHEMA_JSON: &str = "{\"types\":[{\"name\":\"Color\",\"kind\":{\"Enum\":[\"red\",\"green\",\"2-bit\",\"old\"]}},{\"name\":\"Shape\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"kind\",\"ty\":2,\"optional\":false},{\"name\":\"name\",\"ty\":9,\"optional\":true}]}}},{\"name\":\"ShapeKind\",\"kind\":{\"Enum\":[\"circle\",\"square\",\"point\"]}},{\"name\":\"Circle\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"radius\",\"ty\":10,\"optional\":false}]}}},{\"name\":\"Square\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"side\",\"ty\":11,\"optional\":false},{\"name\":\"type\",\"ty\":9,\"optional\":true}]}}},{\"name\":\"Figure\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"name\",\"ty\":9,\"optional\":true},{\"name\":\"kind\",\"ty\":2,\"optional\":false}],\"tag\":\"kind\",\"branches\":[[\"circle\",3],[\"square\",4],[\"point\",12]]}}},{\"name\":\"Tree\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"label\",\"ty\":7,\"optional\":false},{\"name\":\"left\",\"ty\":6,\"optional\":true},{\"name\":\"kids\",\"ty\":13,\"optional\":true}]}}},{\"name\":\"StrOrNull\",\"kind\":{\"Alternate\":[9,14]}},{\"name\":\"Value\",\"kind\":{\"Alternate\":[10,15,2,5,16]}},{\"name\":\"str\",\"kind\":{\"Builtin\":\"string\"}},{\"name\":\"int\",\"kind\":{\"Builtin\":\"int\"}},{\"name\":\"number\",\"kind\":{\"Builtin\":\"number\"}},{\"name\":\"q_empty\",\"kind\":{\"Object\":{\"members\":[]}}},{\"name\":\"[Tree]\",\"kind\":{\"Array\":6}},{\"name\":\"null\",\"kind\":{\"Builtin\":\"null\"}},{\"name\":\"bool\",\"kind\":{\"Builtin\":\"boolean\"}},{\"name\":\"[int]\",\"kind\":{\"Array\":10}},{\"name\":\"q_obj_draw-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"figure\",\"ty\":5,\"optional\":false},{\"name\":\"color\",\"ty\":0,\"optional\":true},{\"name\":\"label\",\"ty\":7,\"optional\":true}]}}},{\"name\":\"[Figure]\",\"kind\":{\"Array\":5}},{\"name\":\"q_obj_echo-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"value\",\"ty\":20,\"optional\":false}]}}},{\"name\":\"any\",\"kind\":{\"Builtin\":\"value\"}},{\"name\":\"q_obj_x-add-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"driver\",\"ty\":9,\"optional\":false}]}}},{\"name\":\"q_obj_ev_DRAWN-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"figure\",\"ty\":5,\"optional\":false},{\"name\":\"when\",\"ty\":10,\"optional\":true}]}}}],\"commands\":[{\"name\":\"draw\",\"data\":17,\"returns\":18},{\"name\":\"clear\",\"data\":null,\"returns\":12},{\"name\":\"echo\",\"data\":19,\"returns\":20},{\"name\":\"plant\",\"data\":6,\"returns\":12},{\"name\":\"x-add\",\"data\":21,\"returns\":12}],\"events\":[{\"name\":\"DRAWN\",\"data\":22},{\"name\":\"CLEARED\",\"data\":null}]}";
 
-    /// The tables.
-    pub static SCHEMA: ::qmp_types::shape::Schema = ::qmp_types::shape::Schema {
-        types: TYPES,
-        commands: COMMANDS,
-        events: EVENTS,
-    };
-
-    static TYPES: &[T] = &[
-        T::new("Color", Enum(&["red", "green", "2-bit", "old"])), // 0
-        T::new("Shape", Object { members: &[M::new("kind", 2, false), M::new("name", 9, true), ], tag: None, branches: &[] }), // 1
-        T::new("ShapeKind", Enum(&["circle", "square", "point"])), // 2
-        T::new("Circle", Object { members: &[M::new("radius", 10, false), ], tag: None, branches: &[] }), // 3
-        T::new("Square", Object { members: &[M::new("side", 11, false), M::new("type", 9, true), ], tag: None, branches: &[] }), // 4
-        T::new("Figure", Object { members: &[M::new("name", 9, true), M::new("kind", 2, false), ], tag: Some("kind"), branches: &[("circle", 3), ("square", 4), ("point", 12), ] }), // 5
-        T::new("Tree", Object { members: &[M::new("label", 7, false), M::new("left", 6, true), M::new("kids", 13, true), ], tag: None, branches: &[] }), // 6
-        T::new("StrOrNull", Alternate(&[9, 14])), // 7
-        T::new("Value", Alternate(&[10, 15, 2, 5, 16])), // 8
-        T::new("str", Builtin("string")), // 9
-        T::new("int", Builtin("int")), // 10
-        T::new("number", Builtin("number")), // 11
-        T::new("q_empty", Object { members: &[], tag: None, branches: &[] }), // 12
-        T::new("[Tree]", Array(6)), // 13
-        T::new("null", Builtin("null")), // 14
-        T::new("bool", Builtin("boolean")), // 15
-        T::new("[int]", Array(10)), // 16
-        T::new("q_obj_draw-arg", Object { members: &[M::new("figure", 5, false), M::new("color", 0, true), M::new("label", 7, true), ], tag: None, branches: &[] }), // 17
-        T::new("[Figure]", Array(5)), // 18
-        T::new("q_obj_echo-arg", Object { members: &[M::new("value", 20, false), ], tag: None, branches: &[] }), // 19
-        T::new("any", Builtin("value")), // 20
-        T::new("q_obj_x-add-arg", Object { members: &[M::new("driver", 9, false), ], tag: None, branches: &[] }), // 21
-        T::new("q_obj_ev_DRAWN-arg", Object { members: &[M::new("figure", 5, false), M::new("when", 10, true), ], tag: None, branches: &[] }), // 22
-    ];
-
-    static COMMANDS: &[I] = &[
-        I::new("draw", Some(17), Some(18)),
-        I::new("clear", None, Some(12)),
-        I::new("echo", Some(19), Some(20)),
-        I::new("plant", Some(6), Some(12)),
-        I::new("x-add", Some(21), Some(12)),
-    ];
-
-    static EVENTS: &[I] = &[
-        I::new("DRAWN", Some(22), None),
-        I::new("CLEARED", None, None),
-    ];
+    /// The shape, parsed on first use.
+    pub fn schema() -> &'static ::qmp_types::shape::Schema {
+        static SCHEMA: ::std::sync::OnceLock<::qmp_types::shape::Schema> = ::std::sync::OnceLock::new();
+        // Generated with the bindings: it parses (an empty shape otherwise).
+        SCHEMA.get_or_init(|| ::qmp_types::shape::Schema::from_json(SCHEMA_JSON).unwrap_or_default())
+    }
 }
