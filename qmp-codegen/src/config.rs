@@ -1,7 +1,7 @@
 //! [`Config`]: generating bindings from a build script, in the manner of prost-build.
 
 use crate::doc::DocMode;
-use crate::versions::{Merged, VSet};
+use crate::versions::Merged;
 use crate::{rust, Loader, SchemaError};
 use std::path::{Path, PathBuf};
 
@@ -198,12 +198,7 @@ impl Config {
                 options.reference = r.clone();
             }
             if let Some(min) = self.min_release {
-                let mut range = VSet::NONE;
-                for (i, r) in merged.releases.iter().enumerate() {
-                    if (r.version.0, r.version.1) >= min {
-                        range.insert(i);
-                    }
-                }
+                let range = merged.from_release(min.0, min.1);
                 if range.is_empty() {
                     return Err(Error::NoRelease {
                         file: o.file.clone(),

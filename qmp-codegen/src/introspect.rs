@@ -532,7 +532,7 @@ pub fn holds(cond: Option<&Cond>, config: &dyn Config) -> bool {
 /// assert_eq!(back.commands().count(), 1);
 /// ```
 pub fn to_json(schema: &Schema, config: &dyn Config) -> Value {
-    use crate::resolved::{JsonType, TypeId, TypeKind};
+    use crate::resolved::{TypeId, TypeKind};
     use serde_json::json;
     let res = &schema.resolved;
     let mut w = Writer {
@@ -597,15 +597,7 @@ pub fn to_json(schema: &Schema, config: &dyn Config) -> Value {
         match &t.kind {
             TypeKind::Builtin(j) => {
                 e.insert("meta-type".into(), json!("builtin"));
-                let jt = match j {
-                    JsonType::String => "string",
-                    JsonType::Number => "number",
-                    JsonType::Int => "int",
-                    JsonType::Boolean => "boolean",
-                    JsonType::Null => "null",
-                    JsonType::Value => "value",
-                };
-                e.insert("json-type".into(), json!(jt));
+                e.insert("json-type".into(), json!(j.as_str()));
             }
             TypeKind::Enum(en) => {
                 e.insert("meta-type".into(), json!("enum"));

@@ -2,7 +2,7 @@
 //! write snapshots, show what changed between releases, compare a schema with a running
 //! QEMU's `query-qmp-schema`.
 
-use qmp_codegen::versions::{Merged, VSet};
+use qmp_codegen::versions::Merged;
 use qmp_codegen::{rust, snapshot, Dialect, DocMode, Loader, Schema};
 use std::io::Read;
 use std::path::PathBuf;
@@ -181,12 +181,7 @@ fn run(cmd: &str, args: &Args) -> Result<ExitCode, ExitCode> {
                 opts.reference = Some((rust::QGA_REFERENCE.into(), "QGA".into()));
             }
             if let Some(min) = args.min_qemu {
-                let mut range = VSet::NONE;
-                for (i, r) in merged.releases.iter().enumerate() {
-                    if (r.version.0, r.version.1) >= min {
-                        range.insert(i);
-                    }
-                }
+                let range = merged.from_release(min.0, min.1);
                 if range.is_empty() {
                     return Err(usage_error(format!(
                         "--min-qemu {}.{}: no schema given is that new",

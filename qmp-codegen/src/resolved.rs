@@ -67,6 +67,20 @@ pub enum JsonType {
     Value,
 }
 
+impl JsonType {
+    /// The name QEMU gives it (introspection's `json-type`, error messages).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Int => "int",
+            JsonType::Boolean => "boolean",
+            JsonType::Null => "null",
+            JsonType::Value => "value",
+        }
+    }
+}
+
 /// A type.
 #[derive(Debug, Clone)]
 pub struct Type {

@@ -236,6 +236,17 @@ impl Merged {
         })
     }
 
+    /// The releases from `major.minor` on (empty when none is that new).
+    pub fn from_release(&self, major: u16, minor: u16) -> VSet {
+        let mut range = VSet::NONE;
+        for (i, r) in self.releases.iter().enumerate() {
+            if (r.version.0, r.version.1) >= (major, minor) {
+                range.insert(i);
+            }
+        }
+        range
+    }
+
     /// The merged type named `name`.
     pub fn ty(&self, name: &str) -> Option<&MType> {
         self.type_by_name.get(name).map(|&i| &self.types[i])

@@ -750,14 +750,7 @@ impl<'a> Builder<'a> {
 
     fn json_type(&self, id: usize) -> &'static str {
         match &self.ents[id].kind {
-            EntKind::Builtin(j) => match j {
-                JsonType::String => "string",
-                JsonType::Number => "number",
-                JsonType::Int => "int",
-                JsonType::Boolean => "boolean",
-                JsonType::Null => "null",
-                JsonType::Value => "value",
-            },
+            EntKind::Builtin(j) => j.as_str(),
             EntKind::Enum { .. } => "string",
             EntKind::Array { .. } => "array",
             EntKind::Object { .. } => "object",
