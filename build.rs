@@ -48,4 +48,51 @@ fn main() {
         eprintln!("error: cannot generate the QMP bindings:\n{e}");
         std::process::exit(1);
     }
+    if std::env::var_os("CARGO_FEATURE_TESTING").is_some() {
+        if let Err(e) = fake_data() {
+            eprintln!("error: cannot prepare the fake QEMU's schemas:\n{e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// For the fake QEMU (feature `testing`): what each release's QEMU answers to
+/// `query-qmp-schema` (and the guest agent's schema in the same form, for checking
+/// arguments), with the release's version and the commands whose arguments the
+/// schema under-describes (`gen: false`, e.g. `device_add`).
+fn fake_data() -> Result<(), String> {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("no OUT_DIR")?);
+    let mut index = String::from("&[");
+    for r in RELEASES {
+        for prefix in ["qmp", "qga"] {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("schema")
+                .join(format!("{prefix}-{r}.json"));
+            let schema = qmp_codegen::load(&path).map_err(|e| e.to_string())?;
+            let (introspection, names) = qmp_codegen::introspect::to_json_named(
+                &schema,
+                &qmp_codegen::introspect::x86_64_linux,
+            );
+            let gen_false: Vec<&str> = schema
+                .resolved
+                .commands
+                .iter()
+                .filter(|c| !c.gen)
+                .map(|c| c.name.as_str())
+                .collect();
+            let data = serde_json::json!({
+                "version": schema.qemu_version,
+                "schema": introspection,
+                "gen-false": gen_false,
+                "names": names,
+            });
+            let file = format!("fake-{prefix}-{r}.json");
+            std::fs::write(out.join(&file), data.to_string()).map_err(|e| e.to_string())?;
+            index.push_str(&format!(
+                "({prefix:?}, {r:?}, include_str!(concat!(env!(\"OUT_DIR\"), \"/{file}\"))),"
+            ));
+        }
+    }
+    index.push(']');
+    std::fs::write(out.join("fake-index.rs"), index).map_err(|e| e.to_string())
 }

@@ -71,6 +71,8 @@ pub mod qga {
 }
 
 mod compat;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub use compat::{Compatibility, MissingMember};
 
 /// QMP's types (`qemu_qmp::types::StatusInfo`): everything in [`qmp`].

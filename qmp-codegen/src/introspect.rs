@@ -532,6 +532,15 @@ pub fn holds(cond: Option<&Cond>, config: &dyn Config) -> bool {
 /// assert_eq!(back.commands().count(), 1);
 /// ```
 pub fn to_json(schema: &Schema, config: &dyn Config) -> Value {
+    to_json_named(schema, config).0
+}
+
+/// [`to_json`], and the real name of each masked type name (`"12"` -> `BlockdevRef`):
+/// what QEMU's error messages call types.
+pub fn to_json_named(
+    schema: &Schema,
+    config: &dyn Config,
+) -> (Value, std::collections::BTreeMap<String, String>) {
     use crate::resolved::{TypeId, TypeKind};
     use serde_json::json;
     let res = &schema.resolved;
@@ -673,7 +682,13 @@ pub fn to_json(schema: &Schema, config: &dyn Config) -> Value {
         }
         out.push(Value::Object(e));
     }
-    Value::Array(out)
+    let names = w
+        .names
+        .iter()
+        .filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(id, n)| (n.clone(), res.ty(*id).name.clone()))
+        .collect();
+    (Value::Array(out), names)
 }
 
 struct Writer<'a> {

@@ -209,6 +209,10 @@ macro_rules! qapi_command {
             };
         }
         #[allow(deprecated)]
+        impl $crate::qapi::CommandName for $name {
+            const NAME: &'static str = $wire;
+        }
+        #[allow(deprecated)]
         impl $crate::Command for $name {
             type Arguments = $args;
             type Returns = $ret;

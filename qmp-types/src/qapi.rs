@@ -178,6 +178,13 @@ pub fn from_value<T: DeserializeOwned, E: serde::de::Error>(v: Value) -> Result<
     T::deserialize(v).map_err(E::custom)
 }
 
+/// A generated command's wire name, known without a value of it (for servers and
+/// test doubles that dispatch on the name: `qemu_qmp::testing`).
+pub trait CommandName {
+    /// The wire name, e.g. `query-status`.
+    const NAME: &'static str;
+}
+
 /// The set of all events of a schema, as one type (the generated `Event` enum).
 pub trait Events: Sized {
     /// Decodes an event from its name and its `data` member as JSON text (`{}` when
