@@ -48,7 +48,9 @@ fn main() {
         eprintln!("error: cannot generate the QMP bindings:\n{e}");
         std::process::exit(1);
     }
-    if std::env::var_os("CARGO_FEATURE_TESTING").is_some() {
+    if std::env::var_os("CARGO_FEATURE_TESTING").is_some()
+        || std::env::var_os("CARGO_FEATURE_CLI").is_some()
+    {
         if let Err(e) = fake_data() {
             eprintln!("error: cannot prepare the fake QEMU's schemas:\n{e}");
             std::process::exit(1);
@@ -56,7 +58,7 @@ fn main() {
     }
 }
 
-/// For the fake QEMU (feature `testing`): what each release's QEMU answers to
+/// For the fake QEMU (feature `testing`) and the shell (`cli`): what each release's QEMU answers to
 /// `query-qmp-schema` (and the guest agent's schema in the same form, for checking
 /// arguments), with the release's version and the commands whose arguments the
 /// schema under-describes (`gen: false`, e.g. `device_add`).

@@ -73,6 +73,15 @@ pub mod qga {
 mod compat;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// The schemas of each release in `query-qmp-schema`'s form, for the shell (which
+/// has no introspection from a guest agent). Not a stable API.
+#[cfg(any(feature = "testing", feature = "cli"))]
+#[doc(hidden)]
+pub mod __introspection {
+    /// `(interface, release, data)`: `qmp`/`qga`, `10.2`, `{"version", "schema", ...}`.
+    pub const INDEX: &[(&str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/fake-index.rs"));
+}
 pub use compat::{Compatibility, MissingMember};
 
 /// QMP's types (`qemu_qmp::types::StatusInfo`): everything in [`qmp`].
@@ -95,6 +104,44 @@ pub use qmp_types::{
 
 #[cfg(feature = "tls")]
 pub use qmp_core::{rustls, TlsConfig, TlsServerConfig};
+
+/// Mistakes in typed commands do not compile (checked as doc tests, with the error
+/// each gives).
+///
+/// A missing required argument:
+/// ```compile_fail,E0063
+/// let _ = qemu_qmp::commands::DeviceDel {};
+/// ```
+/// A misspelled argument:
+/// ```compile_fail,E0560
+/// let _ = qemu_qmp::commands::QomGet { path: "/machine".into(), propertyy: "type".into() };
+/// ```
+/// An argument of the wrong type:
+/// ```compile_fail,E0308
+/// let _ = qemu_qmp::commands::SetLink { name: "nic0".into(), up: "yes" };
+/// ```
+/// Expecting another command's reply:
+/// ```compile_fail,E0308
+/// async fn run(client: qemu_qmp::Client) -> qemu_qmp::Result<()> {
+///     let blocks: Vec<qemu_qmp::types::BlockInfo> =
+///         client.execute(qemu_qmp::commands::QueryStatus).await?;
+///     drop(blocks);
+///     Ok(())
+/// }
+/// ```
+/// (And the same written right compiles:)
+/// ```
+/// async fn run(client: qemu_qmp::Client) -> qemu_qmp::Result<()> {
+///     let _ = qemu_qmp::commands::DeviceDel { id: "net0".into() };
+///     let _ = qemu_qmp::commands::SetLink { name: "nic0".into(), up: false };
+///     let status: qemu_qmp::types::StatusInfo =
+///         client.execute(qemu_qmp::commands::QueryStatus).await?;
+///     drop(status);
+///     Ok(())
+/// }
+/// ```
+#[cfg(doctest)]
+pub struct CompileFail;
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]

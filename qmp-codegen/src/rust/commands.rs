@@ -136,8 +136,11 @@ pub(super) fn emit_index(cx: &Cx) -> TokenStream {
     let tc = &cx.tc;
     let mut entries = Vec::new();
     let mut arms = Vec::new();
+    let mut avail_arms = Vec::new();
     for c in &cx.ir.commands {
         let wire = &c.wire;
+        let ty = name(&c.rust);
+        avail_arms.push(quote!(#wire => ::core::option::Option::Some(&#ty::AVAILABILITY)));
         let args: Vec<TokenStream> = c.arg_list.iter().map(|(n, o)| quote!((#n, #o))).collect();
         entries.push(quote!((#wire, &[#(#args),*])));
         let ret = cx.ty(&c.ret, true);
@@ -148,6 +151,9 @@ pub(super) fn emit_index(cx: &Cx) -> TokenStream {
     let doc_check = cx.doc(&[
         "Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.".into(),
     ]);
+    let doc_avail = cx.doc(&[
+        "When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.".into(),
+    ]);
     quote! {
         #doc_all
         pub const ALL: &[(&str, &[(&str, bool)])] = &[#(#entries),*];
@@ -156,6 +162,14 @@ pub(super) fn emit_index(cx: &Cx) -> TokenStream {
         pub fn check_return(name: &str, json: &str) -> ::core::option::Option<::core::result::Result<(), #tc::serde_json::Error>> {
             match name {
                 #(#arms,)*
+                _ => ::core::option::Option::None,
+            }
+        }
+        #doc_avail
+        #[allow(deprecated)]
+        pub fn availability(name: &str) -> ::core::option::Option<&'static #tc::CommandAvailability> {
+            match name {
+                #(#avail_arms,)*
                 _ => ::core::option::Option::None,
             }
         }

@@ -476,6 +476,20 @@ pub mod commands {
             _ => ::core::option::Option::None,
         }
     }
+    /// When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.
+    #[allow(deprecated)]
+    pub fn availability(
+        name: &str,
+    ) -> ::core::option::Option<&'static ::qmp_types::CommandAvailability> {
+        match name {
+            "draw" => ::core::option::Option::Some(&Draw::AVAILABILITY),
+            "clear" => ::core::option::Option::Some(&Clear::AVAILABILITY),
+            "echo" => ::core::option::Option::Some(&Echo::AVAILABILITY),
+            "plant" => ::core::option::Option::Some(&Plant::AVAILABILITY),
+            "x-add" => ::core::option::Option::Some(&XAdd::AVAILABILITY),
+            _ => ::core::option::Option::None,
+        }
+    }
 }
 /// The schema's events: one type per event's data, implementing `Event`.
 pub mod events {

@@ -71,9 +71,47 @@ struct Args {
     #[arg(long)]
     timeout: Option<f64>,
 
+    /// Seconds to wait for the connection and QEMU's greeting (default 15).
+    #[arg(long, default_value_t = 15.0)]
+    connect_timeout: f64,
+
+    /// Output JSON lines only: replies, events and the shell's own errors
+    /// (`{"error": {"class": "LocalError", ...}}`), one per line, for scripts.
+    #[arg(long)]
+    json: bool,
+
+    /// Follow events only: print each as it arrives until interrupted (with --filter,
+    /// only those named).
+    #[arg(long)]
+    events: bool,
+
+    /// With --events: only events of this name (repeatable).
+    #[arg(long = "filter")]
+    filters: Vec<String>,
+
+    /// Send commands even when the schema says they are wrong (no local checks).
+    #[arg(long)]
+    no_check: bool,
+
     /// The QEMU command line for --launch.
     #[arg(last = true)]
     qemu: Vec<String>,
+}
+
+/// Set when stdout is gone (`qmp ... | head`): the shell then stops quietly.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes a line to stdout and flushes it (each reply is seen as it comes, through a
+/// pipe too); a closed stdout stops the shell instead of panicking.
+fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    if writeln!(o, "{text}").and_then(|()| o.flush()).is_err() {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 struct Shell {
@@ -86,14 +124,28 @@ struct Shell {
     cpu: Option<i64>,
 }
 
+fn render(v: &Value, pretty: bool) -> String {
+    let s = if pretty {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    };
+    s.unwrap_or_default()
+}
+
 impl Shell {
     fn print_json(&self, v: &Value) {
-        let s = if self.args.pretty {
-            serde_json::to_string_pretty(v)
+        out(&render(v, self.args.pretty && !self.args.json));
+    }
+
+    /// A problem found by the shell itself (not QEMU's reply).
+    fn local_error(&mut self, msg: &str) {
+        self.failed = true;
+        if self.args.json {
+            out(&json!({"error": {"class": "LocalError", "desc": msg}}).to_string());
         } else {
-            serde_json::to_string(v)
-        };
-        println!("{}", s.unwrap_or_default());
+            eprintln!("error: {msg}");
+        }
     }
 
     fn print_events(&self) {
@@ -109,10 +161,16 @@ impl Shell {
         if self.args.verbose {
             self.print_json(&logged);
         }
-        // The client applies --timeout (its command timeout).
-        let result = self.client.execute_msg(Message(msg)).await;
+        // Sent as given: QEMU's reply is shown as it came, with the id typed (if any)
+        // and never one of the client's own. The client applies --timeout.
+        let result = self.client.execute_msg_raw(Message(msg)).await;
         let reply = match result {
-            Ok(v) => Some(json!({ "return": v })),
+            Ok(m) => {
+                if m.get("error").is_some() {
+                    self.failed = true;
+                }
+                Some(Value::Object(m.0))
+            }
             Err(Error::Execute(e)) => {
                 self.failed = true;
                 Some(e.received_json())
@@ -127,8 +185,7 @@ impl Shell {
                 return false;
             }
             Err(e) => {
-                self.failed = true;
-                eprintln!("error: {e}");
+                self.local_error(&e.to_string());
                 None
             }
         };
@@ -169,7 +226,7 @@ impl Shell {
             .execute_raw("human-monitor-command", Some(Value::Object(args)))
             .await
         {
-            Ok(Value::String(s)) => print!("{s}"),
+            Ok(Value::String(s)) => out(s.trim_end_matches('\n')),
             Ok(other) => self.print_json(&other),
             Err(Error::Execute(e)) => {
                 self.failed = true;
@@ -183,8 +240,7 @@ impl Shell {
                 }
             }
         }
-        let _ = std::io::stdout().flush();
-        true
+        !stdout_closed()
     }
 }
 
@@ -192,6 +248,29 @@ impl Shell {
 enum Mode {
     Normal,
     Transaction(Vec<Value>),
+}
+
+/// "since QEMU 8.2" for a command of the compiled bindings.
+fn since_text(agent: bool, name: &str) -> Option<String> {
+    let a = if agent {
+        qemu_qmp::qga::commands::availability(name)
+    } else {
+        qemu_qmp::qmp::commands::availability(name)
+    }?;
+    let c = &a.command;
+    let mut s = match (c.since, c.added_after) {
+        (Some(v), _) => format!("since QEMU {}", v.short()),
+        (None, Some(v)) => format!("added after QEMU {}", v.short()),
+        (None, None) => format!("in QEMU {} and later", c.first_seen.short()),
+    };
+    if let (Some(l), Some(r)) = (c.last_seen, c.removed_by) {
+        s.push_str(&format!(
+            ", until QEMU {} (gone by {})",
+            l.short(),
+            r.short()
+        ));
+    }
+    Some(s)
 }
 
 /// Handles one input line; returns false to stop.
@@ -231,10 +310,43 @@ async fn handle(shell: &mut Shell, mode: &mut Mode, input: &str) -> bool {
             } else {
                 &*shell.index
             };
+            let trimmed = input.trim();
+            if trimmed == "help" || trimmed == "?" || trimmed.starts_with("help ") {
+                let cmd = trimmed
+                    .strip_prefix("help")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty());
+                let since = |name: &str| since_text(shell.args.no_negotiate, name);
+                for l in shell.index.help(cmd, &since).lines() {
+                    out(l);
+                }
+                return true;
+            }
             match line::parse(input, types) {
                 Ok(Parsed::Empty) => {
                     shell.print_events();
                     true
+                }
+                Ok(Parsed::Command(m)) if !shell.args.no_check => {
+                    let name = m
+                        .get("execute")
+                        .or_else(|| m.get("exec-oob"))
+                        .and_then(Value::as_str);
+                    let checked = match name {
+                        Some(n) => shell
+                            .index
+                            .check(n, m.get("arguments").and_then(Value::as_object)),
+                        None => Ok(()),
+                    };
+                    match checked {
+                        Ok(()) => shell.run(m).await,
+                        Err(e) => {
+                            shell.local_error(&format!(
+                                "{e} (not sent; --no-check sends it anyway)"
+                            ));
+                            true
+                        }
+                    }
                 }
                 Ok(Parsed::BeginTransaction) => {
                     *mode = Mode::Transaction(Vec::new());
@@ -242,9 +354,10 @@ async fn handle(shell: &mut Shell, mode: &mut Mode, input: &str) -> bool {
                 }
                 Ok(Parsed::Command(m)) => shell.run(m).await,
                 Err(e) => {
-                    shell.failed = true;
-                    eprintln!("error: {e}");
-                    eprintln!("usage: COMMAND [KEY=VALUE ...] | {{JSON}} | transaction( ... )");
+                    shell.local_error(&e.to_string());
+                    if !shell.args.json {
+                        eprintln!("usage: COMMAND [KEY=VALUE ...] | {{JSON}} | transaction( ... ) | help [COMMAND]");
+                    }
                     true
                 }
             }
@@ -279,8 +392,16 @@ impl Completer for ShellHelper {
                 .collect();
             return Ok((0, names));
         }
-        let command = before.split_whitespace().next().unwrap_or("");
-        Ok((start, self.index.complete_argument(command, word)))
+        let mut words = before.split_whitespace();
+        let command = words.next().unwrap_or("");
+        let typed: Vec<(String, String)> = words
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ok((
+            start,
+            self.index.complete_argument_in(command, word, &typed),
+        ))
     }
 }
 impl Hinter for ShellHelper {
@@ -343,16 +464,38 @@ async fn connect(args: &Args, client: &Client) -> Result<Option<Launched>, Strin
         .clone()
         .or_else(|| std::env::var("QMP_SOCKET").ok())
         .ok_or("no address: give a socket path or host:port, set QMP_SOCKET, or use --launch")?;
-    client
-        .connect(Address::parse(&addr))
-        .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    Ok(None)
+    match client.connect(Address::parse(&addr)).await {
+        Ok(()) => Ok(None),
+        Err(e) => {
+            let no_greeting = matches!(
+                &e,
+                Error::Connect { phase: qemu_qmp::ConnectPhase::Session, source, .. }
+                    if matches!(**source, Error::Timeout { .. })
+            );
+            if no_greeting && !args.no_negotiate {
+                Err(format!(
+                    "cannot connect to {addr}: {e}\n\
+                     nothing was said: this looks like a guest agent (qemu-ga), which sends no \
+                     greeting; use -N"
+                ))
+            } else {
+                Err(format!("cannot connect to {addr}: {e}"))
+            }
+        }
+    }
 }
 
 async fn build_index(client: &Client, agent: bool) -> schema::Index {
     if agent {
-        let names = client
+        // The guest agent has no introspection: the compiled-in schema of the newest
+        // release, narrowed to the commands this agent says it has.
+        let compiled = qemu_qmp::__introspection::INDEX
+            .iter()
+            .rev()
+            .find(|(iface, _, _)| *iface == "qga")
+            .and_then(|(_, _, data)| serde_json::from_str::<Value>(data).ok())
+            .map(|d| d["schema"].clone());
+        let supported: Option<Vec<String>> = client
             .execute_raw("guest-info", None)
             .await
             .ok()
@@ -360,15 +503,169 @@ async fn build_index(client: &Client, agent: bool) -> schema::Index {
                 v["supported_commands"].as_array().map(|cmds| {
                     cmds.iter()
                         .filter_map(|c| c["name"].as_str().map(str::to_owned))
-                        .collect::<Vec<_>>()
+                        .collect()
                 })
-            })
-            .unwrap_or_default();
-        return schema::Index::from_names(names);
+            });
+        if let Some(mut schema) = compiled {
+            if let (Some(list), Some(names)) = (schema.as_array_mut(), &supported) {
+                list.retain(|e| {
+                    e["meta-type"] != "command"
+                        || e["name"]
+                            .as_str()
+                            .is_some_and(|n| names.iter().any(|s| s == n))
+                });
+            }
+            return schema::Index::from_introspection(&schema);
+        }
+        return schema::Index::from_names(supported.unwrap_or_default());
     }
     match client.execute_raw("query-qmp-schema", None).await {
         Ok(s) => schema::Index::from_introspection(&s),
         Err(_) => schema::Index::default(),
+    }
+}
+
+/// `--events`: every event (or those named by --filter) as it arrives, until
+/// interrupted or the connection ends.
+async fn follow_events(shell: &Shell) {
+    loop {
+        tokio::select! {
+            ev = shell.events.get() => {
+                let Some(ev) = ev else { break };
+                if shell.args.filters.is_empty() || shell.args.filters.iter().any(|f| f == ev.name()) {
+                    shell.print_json(&ev.to_value());
+                }
+                if stdout_closed() {
+                    break;
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+}
+
+/// Lines from stdin (or -c) run as they arrive: each reply is printed and flushed at
+/// once, and events are printed while the shell waits for the next line.
+async fn piped_loop(shell: &mut Shell, mode: &mut Mode) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    if shell.args.commands.is_empty() {
+        // A thread, since reading stdin blocks.
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    } else {
+        for c in shell.args.commands.clone() {
+            let _ = tx.send(c);
+        }
+        drop(tx);
+    }
+    loop {
+        tokio::select! {
+            biased;
+            line = rx.recv() => {
+                let Some(line) = line else { break };
+                if !handle(shell, mode, &line).await || stdout_closed() {
+                    return;
+                }
+            }
+            ev = shell.events.get() => {
+                let Some(ev) = ev else { break };
+                shell.print_json(&ev.to_value());
+                if stdout_closed() {
+                    return;
+                }
+            }
+        }
+    }
+    shell.print_events();
+}
+
+/// The prompt: events are printed above it as they arrive, Ctrl-C while a command
+/// waits stops waiting and returns to it.
+async fn interactive_loop(shell: &mut Shell, mode: &mut Mode, index: Arc<schema::Index>) {
+    let what = if shell.args.hmp { "HMP" } else { "QMP" };
+    out(&format!(
+        "Welcome to the {what} shell (qmp {}).",
+        env!("CARGO_PKG_VERSION")
+    ));
+    match shell.client.greeting().and_then(|g| g.qemu_version()) {
+        Some((a, b, c)) => out(&format!("Connected to QEMU {a}.{b}.{c}")),
+        None => out("Connected"),
+    }
+    out("Tab completes commands and arguments; help [COMMAND] explains them; Ctrl-C stops waiting; Ctrl-D exits.\n");
+    let mut rl: Editor<ShellHelper, rustyline::history::DefaultHistory> = match Editor::with_config(
+        rustyline::Config::builder()
+            .completion_type(rustyline::CompletionType::List)
+            .max_history_size(1024)
+            .map(|b| b.build())
+            .unwrap_or_default(),
+    ) {
+        Ok(rl) => rl,
+        Err(e) => {
+            eprintln!("qmp: terminal: {e}");
+            shell.failed = true;
+            return;
+        }
+    };
+    rl.set_helper(Some(ShellHelper { index }));
+    let history = history_path();
+    if let Some(h) = &history {
+        let _ = rl.load_history(h);
+    }
+    // Events go through the line editor's printer, which redraws the line being typed.
+    let printer = rl.create_external_printer().ok();
+    let printing = printer.map(|mut p| {
+        use rustyline::ExternalPrinter;
+        let events = shell.events.clone();
+        let pretty = shell.args.pretty && !shell.args.json;
+        tokio::spawn(async move {
+            while let Some(ev) = events.get().await {
+                if p.print(format!("{}\n", render(&ev.to_value(), pretty)))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        })
+    });
+    loop {
+        if printing.is_none() {
+            shell.print_events();
+        }
+        let prompt = match (&*mode, shell.args.hmp) {
+            (_, true) => "(HMP) ",
+            (Mode::Transaction(_), _) => "TRANS> ",
+            _ => "(QEMU) ",
+        };
+        let input = match tokio::task::block_in_place(|| rl.readline(prompt)) {
+            Ok(l) => l,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        };
+        if !input.trim().is_empty() {
+            let _ = rl.add_history_entry(input.as_str());
+        }
+        let keep_going = tokio::select! {
+            k = handle(shell, mode, &input) => k,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("(stopped waiting; a late reply is dropped)");
+                true
+            }
+        };
+        if !keep_going {
+            break;
+        }
+    }
+    if let Some(t) = printing {
+        t.abort();
+    }
+    if let Some(h) = &history {
+        let _ = rl.save_history(h);
     }
 }
 
@@ -377,7 +674,14 @@ fn history_path() -> Option<PathBuf> {
 }
 
 async fn main_async(args: Args) -> ExitCode {
-    let mut builder = Client::builder("qmp-shell").connect_timeout(Duration::from_secs(15));
+    let Ok(connect_timeout) = Duration::try_from_secs_f64(args.connect_timeout) else {
+        eprintln!(
+            "qmp: --connect-timeout must be a non-negative number of seconds, not {}",
+            args.connect_timeout
+        );
+        return ExitCode::from(2);
+    };
+    let mut builder = Client::builder("qmp-shell").connect_timeout(connect_timeout);
     if let Some(secs) = args.timeout {
         match Duration::try_from_secs_f64(secs) {
             Ok(t) => builder = builder.command_timeout(t),
@@ -416,7 +720,7 @@ async fn main_async(args: Args) -> ExitCode {
         },
         None => None,
     };
-    let interactive = args.commands.is_empty() && std::io::stdin().is_terminal();
+    let interactive = args.commands.is_empty() && !args.events && std::io::stdin().is_terminal();
     let mut shell = Shell {
         client: client.clone(),
         events,
@@ -428,76 +732,12 @@ async fn main_async(args: Args) -> ExitCode {
     };
     let mut mode = Mode::Normal;
 
-    if interactive {
-        let what = if shell.args.hmp { "HMP" } else { "QMP" };
-        println!(
-            "Welcome to the {what} shell (qmp {}).",
-            env!("CARGO_PKG_VERSION")
-        );
-        match client.greeting().and_then(|g| g.qemu_version()) {
-            Some((a, b, c)) => println!("Connected to QEMU {a}.{b}.{c}"),
-            None => println!("Connected"),
-        }
-        println!(
-            "Tab completes commands and arguments; an empty line shows events; Ctrl-D exits.\n"
-        );
-        let mut rl: Editor<ShellHelper, rustyline::history::DefaultHistory> =
-            match Editor::with_config(
-                rustyline::Config::builder()
-                    .completion_type(rustyline::CompletionType::List)
-                    .max_history_size(1024)
-                    .map(|b| b.build())
-                    .unwrap_or_default(),
-            ) {
-                Ok(rl) => rl,
-                Err(e) => {
-                    eprintln!("qmp: terminal: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-        rl.set_helper(Some(ShellHelper { index }));
-        let history = history_path();
-        if let Some(h) = &history {
-            let _ = rl.load_history(h);
-        }
-        loop {
-            shell.print_events();
-            let prompt = match (&mode, shell.args.hmp) {
-                (_, true) => "(HMP) ",
-                (Mode::Transaction(_), _) => "TRANS> ",
-                _ => "(QEMU) ",
-            };
-            let input = match tokio::task::block_in_place(|| rl.readline(prompt)) {
-                Ok(l) => l,
-                Err(ReadlineError::Interrupted) => continue,
-                Err(_) => break,
-            };
-            if !input.trim().is_empty() {
-                let _ = rl.add_history_entry(input.as_str());
-            }
-            if !handle(&mut shell, &mut mode, &input).await {
-                break;
-            }
-        }
-        if let Some(h) = &history {
-            let _ = rl.save_history(h);
-        }
+    if shell.args.events {
+        follow_events(&shell).await;
+    } else if interactive {
+        interactive_loop(&mut shell, &mut mode, index).await;
     } else {
-        let lines: Vec<String> = if shell.args.commands.is_empty() {
-            std::io::stdin()
-                .lock()
-                .lines()
-                .map_while(Result::ok)
-                .collect()
-        } else {
-            shell.args.commands.clone()
-        };
-        for l in lines {
-            if !handle(&mut shell, &mut mode, &l).await {
-                break;
-            }
-        }
-        shell.print_events();
+        piped_loop(&mut shell, &mut mode).await;
     }
 
     if let Some(mut launched) = launched {

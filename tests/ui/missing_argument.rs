@@ -1,5 +1,0 @@
-use qemu_qmp::qmp::commands::DeviceDel;
-
-fn main() {
-    let _ = DeviceDel {};
-}
