@@ -70,6 +70,34 @@ pub mod qga {
     include!(concat!(env!("OUT_DIR"), "/qga.rs"));
 }
 
+/// Connects to a QMP server (QEMU's `-qmp` socket) in one call: a [`Client`] with the
+/// default settings, its greeting read and capabilities negotiated. `addr` is a path,
+/// `"unix:PATH"`, `"host:port"`, `"tcp:HOST:PORT"`, a `(host, port)` pair or a
+/// `SocketAddr`.
+///
+/// ```no_run
+/// # async fn f() -> qemu_qmp::Result<()> {
+/// let client = qemu_qmp::connect("/run/vm1/qmp.sock").await?;
+/// let status = client.execute(qemu_qmp::commands::QueryStatus).await?;
+/// # drop(status); Ok(()) }
+/// ```
+pub async fn connect(addr: impl Into<Address>) -> Result<Client> {
+    let client = Client::new("qmp");
+    client.connect(addr).await?;
+    Ok(client)
+}
+
+/// Connects to a guest agent (`qemu-ga`, usually through QEMU's chardev) in one call:
+/// no greeting or negotiation, synchronised with `guest-sync-delimited` first, and
+/// again after a command times out.
+pub async fn connect_guest_agent(addr: impl Into<Address>) -> Result<Client> {
+    let client = Client::builder("qga").guest_agent().build();
+    client.connect(addr).await?;
+    Ok(client)
+}
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod compat;
 #[cfg(feature = "testing")]
 pub mod testing;

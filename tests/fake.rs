@@ -559,3 +559,119 @@ async fn record_and_replay() {
     assert_eq!(fake.replay_mismatches().len(), 1);
     client.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn one_call_connects_and_names_dispatch_to_types() {
+    use qemu_qmp::qmp_types::qapi::{CommandName, CommandVisitor};
+    use std::future::Future;
+    use std::pin::Pin;
+
+    let fake = FakeQemu::builder().tcp().start().unwrap();
+    // "host:port" strings are TCP.
+    let client = qemu_qmp::connect(fake.address().to_string()).await.unwrap();
+    let (status, reply) = client.execute_with_reply(cmd::QueryStatus).await.unwrap();
+    assert!(status.running);
+    assert_eq!(reply.get("return").unwrap()["status"], "running");
+    client.disconnect().await.unwrap();
+    let fake = FakeQemu::start().unwrap();
+    let unix = format!("unix:{},server=on", fake.path().unwrap().display());
+    let client = qemu_qmp::connect(unix).await.unwrap();
+
+    // A wire name and JSON arguments, to the typed command and its typed reply.
+    struct Run<'a> {
+        client: &'a Client,
+        args: Value,
+    }
+    type Fut<'a> = Pin<Box<dyn Future<Output = Result<String, String>> + 'a>>;
+    impl<'a> CommandVisitor for Run<'a> {
+        type Output = Fut<'a>;
+        fn visit<C>(self) -> Fut<'a>
+        where
+            C: qemu_qmp::Command
+                + CommandName
+                + qemu_qmp::qmp_types::serde::de::DeserializeOwned
+                + 'static,
+            C::Returns: qemu_qmp::qmp_types::serde::Serialize + std::fmt::Debug,
+        {
+            Box::pin(async move {
+                let cmd: C = serde_json::from_value(self.args).map_err(|e| e.to_string())?;
+                let ret = self.client.execute(cmd).await.map_err(|e| e.to_string())?;
+                Ok(format!("{} -> {ret:?}", C::NAME))
+            })
+        }
+    }
+    let run = |name: &str, args: Value| {
+        cmd::dispatch(
+            name,
+            Run {
+                client: &client,
+                args,
+            },
+        )
+    };
+    let out = run("query-status", json!({})).unwrap().await.unwrap();
+    assert!(out.starts_with("query-status -> StatusInfo {"), "{out}");
+    let out = run("device_del", json!({})).unwrap().await.unwrap_err();
+    assert!(out.contains("missing member 'id'"), "{out}");
+    assert!(run("no-such-command", json!({})).is_none());
+
+    // The event enum serializes back to QMP's form.
+    let all = client.listen_all::<Event>();
+    client.execute(cmd::Stop).await.unwrap();
+    let ev = tokio::time::timeout(T, all.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&ev).unwrap(),
+        json!({"event": "STOP", "data": {}})
+    );
+    client.disconnect().await.unwrap();
+}
+
+#[test]
+fn the_blocking_client_from_many_threads() {
+    let fake = FakeQemu::start().unwrap();
+    let client = qemu_qmp::blocking::connect(fake.path().unwrap()).unwrap();
+    assert_eq!(client.qemu_version(), Some(fake.version()));
+    // A reply that comes after its caller gave up goes to nobody else.
+    fake.reply_once(
+        "query-name",
+        Reply::ok(json!({"name": "late"})).delayed(Duration::from_millis(300)),
+    );
+    let e = client
+        .execute_timeout(cmd::QueryName, Duration::from_millis(50))
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    let n = client.execute(cmd::QueryName).unwrap();
+    assert_eq!(n.name, None);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(client.execute(cmd::QueryName).unwrap().name, None);
+    // Several threads at once.
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let c = client.clone();
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    assert!(c.execute(cmd::QueryStatus).unwrap().running);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // Events.
+    let stops = client.listen_for::<events::Stop>();
+    let all = client.events();
+    client.execute(cmd::Stop).unwrap();
+    stops.wait(|_| true, Some(T)).unwrap();
+    assert_eq!(all.recv_timeout(T).unwrap().unwrap().name(), "STOP");
+    assert!(all.recv_timeout(Duration::from_millis(20)).is_err());
+    client.disconnect().unwrap();
+    assert!(
+        all.recv().is_none(),
+        "the listener ends with the connection"
+    );
+}

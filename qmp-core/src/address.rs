@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 /// The address of a QMP server (for [`Client::connect`](crate::Client::connect)) or of a
 /// socket to listen on (for [`Client::start_server`](crate::Client::start_server)).
 ///
-/// A path (`&Path`, `PathBuf`, `&str`, `String`) is a UNIX socket; a `(host, port)` pair
-/// or a [`SocketAddr`] is TCP. [`Address::parse`] reads the `host:port` command-line form.
+/// A path (`&Path`, `PathBuf`) is a UNIX socket; a `(host, port)` pair or a
+/// [`SocketAddr`] is TCP; a string (`&str`, `String`) is read by [`Address::parse`]:
+/// `unix:PATH`, `tcp:HOST:PORT`, `host:port`, or a path.
 ///
 /// ```
 /// use qmp_core::Address;
@@ -36,8 +37,11 @@ pub enum Address {
 }
 
 impl Address {
-    /// Parses the form used on command lines: `host:port` (a numeric port after the last
-    /// colon; IPv6 hosts in brackets, `[::1]:4444`) is TCP, anything else is a UNIX path.
+    /// Parses the forms used on command lines, QEMU's own included: `unix:PATH` and
+    /// `tcp:HOST:PORT` (options after a comma, as in `-qmp unix:PATH,server=on`, are
+    /// ignored); `host:port` (a numeric port after the last colon; IPv6 hosts in
+    /// brackets, `[::1]:4444`) is TCP; anything else is a UNIX path. Strings convert
+    /// the same way (`client.connect("127.0.0.1:4444")` is TCP).
     ///
     /// ```
     /// use qmp_core::Address;
@@ -47,8 +51,27 @@ impl Address {
     /// assert_eq!(Address::parse("[::1]:4444"), Address::Tcp { host: "::1".into(), port: 4444 });
     /// assert_eq!(Address::parse("/tmp/qmp.sock"), Address::Unix("/tmp/qmp.sock".into()));
     /// assert_eq!(Address::parse("qmp.sock"), Address::Unix("qmp.sock".into()));
+    /// assert_eq!(Address::parse("unix:/run/vm.sock,server=on,wait=off"),
+    ///            Address::Unix("/run/vm.sock".into()));
+    /// assert_eq!(Address::parse("tcp:localhost:4444"),
+    ///            Address::Tcp { host: "localhost".into(), port: 4444 });
+    /// assert_eq!(Address::from("127.0.0.1:4444"), Address::parse("127.0.0.1:4444"));
     /// ```
     pub fn parse(s: &str) -> Address {
+        if let Some(path) = s.strip_prefix("unix:") {
+            let path = path.split(',').next().unwrap_or(path);
+            return Address::Unix(PathBuf::from(path));
+        }
+        if let Some(rest) = s.strip_prefix("tcp:") {
+            let rest = rest.split(',').next().unwrap_or(rest);
+            if let Address::Tcp { host, port } = Address::parse_plain(rest) {
+                return Address::Tcp { host, port };
+            }
+        }
+        Address::parse_plain(s)
+    }
+
+    fn parse_plain(s: &str) -> Address {
         if !s.contains('/') {
             if let Some((host, port)) = s.rsplit_once(':') {
                 if let Ok(port) = port.parse::<u16>() {
@@ -103,16 +126,17 @@ impl From<&PathBuf> for Address {
 }
 
 impl From<&str> for Address {
-    /// A UNIX socket path (use [`Address::parse`] for `host:port` strings).
+    /// As [`Address::parse`]: `unix:PATH`, `tcp:HOST:PORT`, `host:port`, or a path.
+    /// (A path that looks like `host:port` is given as a `Path` instead.)
     fn from(p: &str) -> Self {
-        Address::Unix(PathBuf::from(p))
+        Address::parse(p)
     }
 }
 
 impl From<String> for Address {
-    /// A UNIX socket path (use [`Address::parse`] for `host:port` strings).
+    /// As [`Address::parse`].
     fn from(p: String) -> Self {
-        Address::Unix(PathBuf::from(p))
+        Address::parse(&p)
     }
 }
 

@@ -267,6 +267,8 @@ struct Session {
     version: Option<QemuVersion>,
     guest_agent: bool,
     needs_sync: AtomicBool,
+    /// `quit` succeeded: the connection's end is not a failure.
+    quit: AtomicBool,
     /// What this QEMU build has, when asked ([`ClientBuilder::check_introspection`]):
     /// each command with its argument names.
     introspection: std::sync::OnceLock<HashMap<String, HashSet<String>>>,
@@ -767,6 +769,7 @@ impl Client {
             version: est.greeting.as_ref().and_then(Greeting::version),
             guest_agent: cfg.sentinel,
             needs_sync: AtomicBool::new(false),
+            quit: AtomicBool::new(false),
             introspection: std::sync::OnceLock::new(),
         });
         // The session is stored and the state Running before the task can fail, so an
@@ -870,7 +873,11 @@ impl Client {
                 }
             }
             if let Some(e) = lock(&session.shared.failure).take() {
-                result = Err(e);
+                // After a successful `quit`, QEMU closing the connection is the
+                // expected end, not an error.
+                if !(session.quit.load(Ordering::SeqCst) && e.is_peer_closed()) {
+                    result = Err(e);
+                }
             }
         }
         lock(&shared.session).take();
@@ -1042,6 +1049,45 @@ impl Client {
         oob: bool,
         timeout: Option<Duration>,
     ) -> Result<C::Returns> {
+        self.execute_inner(cmd, oob, timeout, None).await
+    }
+
+    /// Executes a typed command and returns its decoded `return` value together with
+    /// the whole reply as QEMU sent it (for logging or diffing). Errors are as for
+    /// [`execute`](Client::execute); an [`ExecuteError`] carries the reply too.
+    ///
+    /// ```no_run
+    /// # async fn f(client: qmp_core::Client) -> qmp_core::Result<()> {
+    /// use qmp_core::RawCommand;
+    ///
+    /// let (value, reply) = client.execute_with_reply(RawCommand::new("query-name")).await?;
+    /// println!("{value} from {reply}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_with_reply<C: Command>(&self, cmd: C) -> Result<(C::Returns, Message)> {
+        let mut raw = None;
+        let value = self
+            .execute_inner(
+                &cmd,
+                false,
+                self.shared().config.command_timeout,
+                Some(&mut raw),
+            )
+            .await?;
+        let reply = match raw {
+            Some(text) => Message::from_json(&text)?,
+            None => Message(Map::new()),
+        };
+        Ok((value, reply))
+    }
+
+    async fn execute_inner<C: Command>(
+        &self,
+        cmd: &C,
+        oob: bool,
+        timeout: Option<Duration>,
+        raw: Option<&mut Option<String>>,
+    ) -> Result<C::Returns> {
         let shared = self.shared();
         let session = shared.running()?;
         let name = cmd.name();
@@ -1115,6 +1161,9 @@ impl Client {
                 Err(_) => Sent::default(),
             }
         };
+        if let Some(raw) = raw {
+            *raw = Some(reply.text.clone());
+        }
         decode_reply(name, reply, &sent)
     }
 
@@ -1169,7 +1218,12 @@ impl Client {
             },
         };
         guard.armed = false;
-        reply.map_err(|_| Error::Interrupted)?
+        let reply = reply.map_err(|_| Error::Interrupted)??;
+        if name == "quit" && reply.error.is_none() {
+            // QEMU now exits: the end of the connection that follows is the one asked for.
+            session.quit.store(true, Ordering::SeqCst);
+        }
+        Ok(reply)
     }
 
     /// Resynchronises with a guest agent now (`guest-sync-delimited`, preceded by the

@@ -557,5 +557,27 @@ macro_rules! qapi_events {
                 }
             }
         }
+        /// As QMP sends it (without the timestamp): `{"event": NAME, "data": DATA}`.
+        #[allow(deprecated)]
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                use $crate::serde::ser::SerializeMap as _;
+                let mut m = s.serialize_map(::core::option::Option::Some(2))?;
+                match self {
+                    $( Self::$variant(d) => {
+                        m.serialize_entry("event", $wire)?;
+                        m.serialize_entry("data", d)?;
+                    } )*
+                    Self::$unknown { name, data } => {
+                        m.serialize_entry("event", name)?;
+                        m.serialize_entry("data", data)?;
+                    }
+                }
+                m.end()
+            }
+        }
     };
 }

@@ -185,6 +185,38 @@ pub trait CommandName {
     const NAME: &'static str;
 }
 
+/// Something done with a command type chosen by its wire name at run time: generated
+/// bindings' `commands::dispatch(name, visitor)` calls `visit::<C>()` with the command's
+/// type, so code written once for any `C` (decode the arguments, execute, use the typed
+/// reply) runs for a name read from a file or a command line.
+///
+/// ```
+/// use qmp_types::qapi::{CommandName, CommandVisitor};
+///
+/// struct NameOf;
+/// impl CommandVisitor for NameOf {
+///     type Output = &'static str;
+///     fn visit<C>(self) -> &'static str
+///     where
+///         C: qmp_types::Command + CommandName + serde::de::DeserializeOwned + 'static,
+///         C::Returns: serde::Serialize + std::fmt::Debug,
+///     {
+///         C::NAME
+///     }
+/// }
+/// # let _ = NameOf;
+/// ```
+pub trait CommandVisitor {
+    /// What the visit gives.
+    type Output;
+
+    /// Called with the command's type.
+    fn visit<C>(self) -> Self::Output
+    where
+        C: crate::Command + CommandName + DeserializeOwned + 'static,
+        C::Returns: serde::Serialize + std::fmt::Debug;
+}
+
 /// The set of all events of a schema, as one type (the generated `Event` enum).
 pub trait Events: Sized {
     /// Decodes an event from its name and its `data` member as JSON text (`{}` when

@@ -137,10 +137,12 @@ pub(super) fn emit_index(cx: &Cx) -> TokenStream {
     let mut entries = Vec::new();
     let mut arms = Vec::new();
     let mut avail_arms = Vec::new();
+    let mut visit_arms = Vec::new();
     for c in &cx.ir.commands {
         let wire = &c.wire;
         let ty = name(&c.rust);
         avail_arms.push(quote!(#wire => ::core::option::Option::Some(&#ty::AVAILABILITY)));
+        visit_arms.push(quote!(#wire => ::core::option::Option::Some(visitor.visit::<#ty>())));
         let args: Vec<TokenStream> = c.arg_list.iter().map(|(n, o)| quote!((#n, #o))).collect();
         entries.push(quote!((#wire, &[#(#args),*])));
         let ret = cx.ty(&c.ret, true);
@@ -150,6 +152,9 @@ pub(super) fn emit_index(cx: &Cx) -> TokenStream {
         .doc(&["Every command of the bindings, with its arguments as `(name, optional)`.".into()]);
     let doc_check = cx.doc(&[
         "Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.".into(),
+    ]);
+    let doc_dispatch = cx.doc(&[
+        "Calls `visitor.visit::<C>()` with the type `C` of command `name` (see `CommandVisitor`); `None` for a command the bindings do not have.".into(),
     ]);
     let doc_avail = cx.doc(&[
         "When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.".into(),
@@ -162,6 +167,14 @@ pub(super) fn emit_index(cx: &Cx) -> TokenStream {
         pub fn check_return(name: &str, json: &str) -> ::core::option::Option<::core::result::Result<(), #tc::serde_json::Error>> {
             match name {
                 #(#arms,)*
+                _ => ::core::option::Option::None,
+            }
+        }
+        #doc_dispatch
+        #[allow(deprecated)]
+        pub fn dispatch<V: #tc::qapi::CommandVisitor>(name: &str, visitor: V) -> ::core::option::Option<V::Output> {
+            match name {
+                #(#visit_arms,)*
                 _ => ::core::option::Option::None,
             }
         }

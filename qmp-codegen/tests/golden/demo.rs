@@ -476,6 +476,21 @@ pub mod commands {
             _ => ::core::option::Option::None,
         }
     }
+    /// Calls `visitor.visit::<C>()` with the type `C` of command `name` (see `CommandVisitor`); `None` for a command the bindings do not have.
+    #[allow(deprecated)]
+    pub fn dispatch<V: ::qmp_types::qapi::CommandVisitor>(
+        name: &str,
+        visitor: V,
+    ) -> ::core::option::Option<V::Output> {
+        match name {
+            "draw" => ::core::option::Option::Some(visitor.visit::<Draw>()),
+            "clear" => ::core::option::Option::Some(visitor.visit::<Clear>()),
+            "echo" => ::core::option::Option::Some(visitor.visit::<Echo>()),
+            "plant" => ::core::option::Option::Some(visitor.visit::<Plant>()),
+            "x-add" => ::core::option::Option::Some(visitor.visit::<XAdd>()),
+            _ => ::core::option::Option::None,
+        }
+    }
     /// When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.
     #[allow(deprecated)]
     pub fn availability(
