@@ -96,11 +96,14 @@ pub async fn connect_guest_agent(addr: impl Into<Address>) -> Result<Client> {
     Ok(client)
 }
 
+#[allow(dead_code)]
+mod base64;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod compat;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod workflows;
 
 /// The schemas of each release in `query-qmp-schema`'s form, for the shell (which
 /// has no introspection from a guest agent). Not a stable API.

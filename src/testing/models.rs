@@ -17,8 +17,11 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Models {
-    /// `stop`, `cont`, `system_reset`, `system_powerdown`, `quit`, `query-status`, with
-    /// `STOP`, `RESUME`, `RESET`, `POWERDOWN`, `SHUTDOWN`.
+    /// `stop`, `cont`, `system_reset`, `system_powerdown` (an obedient guest: it powers
+    /// off and QEMU exits), `quit`, `query-status`, with `STOP`, `RESUME`, `RESET`,
+    /// `POWERDOWN`, `SHUTDOWN`; and `migrate` (to completion, or failure for a
+    /// destination URI that says `false` or `fail`), `query-migrate`, `migrate_cancel`
+    /// with `MIGRATION` events.
     pub runstate: bool,
     /// `blockdev-add`, `blockdev-del`, `query-named-block-nodes`.
     pub block: bool,
@@ -78,6 +81,7 @@ pub(crate) struct Job {
 pub(crate) struct State {
     pub models: Models,
     pub status: &'static str,
+    migration: &'static str,
     nodes: BTreeMap<String, Value>,
     devices: BTreeMap<String, String>,
     jobs: BTreeMap<String, Job>,
@@ -98,6 +102,10 @@ pub(crate) enum Step {
     DeviceGone(String),
     /// A job moves on by itself.
     Job(String),
+    /// The guest powers off after `system_powerdown`.
+    GuestPoweroff,
+    /// Migration moves on (to failure, when true).
+    Migration(bool),
 }
 
 /// How long a job or an unplug takes in the fake.
@@ -108,6 +116,7 @@ impl State {
         State {
             models,
             status,
+            migration: "none",
             nodes: BTreeMap::new(),
             devices: BTreeMap::new(),
             jobs: BTreeMap::new(),
@@ -143,7 +152,45 @@ impl State {
                 Some(Reply::empty())
             }
             "system_powerdown" if m.runstate => {
+                // An obedient guest: it powers off a moment later, and QEMU exits.
                 fx.events.push(("POWERDOWN".into(), json!({})));
+                fx.later.push((TICK * 2, Step::GuestPoweroff));
+                Some(Reply::empty())
+            }
+            "migrate" if m.runstate => {
+                let uri = s("uri").unwrap_or_default();
+                self.migration = "setup";
+                fx.events
+                    .push(("MIGRATION".into(), json!({"status": "setup"})));
+                // A destination that cannot work fails, as `exec:false` does.
+                let fails = uri.contains("false") || uri.contains("fail");
+                fx.later.push((TICK, Step::Migration(fails)));
+                Some(Reply::empty())
+            }
+            "query-migrate" if m.runstate => {
+                let mut info = json!({});
+                if self.migration != "none" {
+                    info["status"] = json!(self.migration);
+                }
+                if self.migration == "failed" {
+                    info["error-desc"] = json!("the destination ended the stream");
+                }
+                if self.migration == "completed" {
+                    info["ram"] = json!({"transferred": 1024, "remaining": 0, "total": 1024,
+                        "duplicate": 0, "normal": 1, "normal-bytes": 1024, "mbps": 1.0,
+                        "dirty-sync-count": 1, "postcopy-requests": 0, "page-size": 4096,
+                        "dirty-pages-rate": 0, "multifd-bytes": 0, "pages-per-second": 1,
+                        "precopy-bytes": 1024, "downtime-bytes": 0, "postcopy-bytes": 0,
+                        "dirty-sync-missed-zero-copy": 0, "skipped": 0});
+                }
+                Some(Reply::ok(info))
+            }
+            "migrate_cancel" if m.runstate => {
+                if matches!(self.migration, "setup" | "active") {
+                    self.migration = "cancelled";
+                    fx.events
+                        .push(("MIGRATION".into(), json!({"status": "cancelled"})));
+                }
                 Some(Reply::empty())
             }
             "quit" if m.runstate => {
@@ -305,6 +352,32 @@ impl State {
                     ));
                 }
             }
+            Step::GuestPoweroff => {
+                self.status = "shutdown";
+                fx.events.push((
+                    "SHUTDOWN".into(),
+                    json!({"guest": true, "reason": "guest-shutdown"}),
+                ));
+                fx.exit = true;
+            }
+            Step::Migration(fails) => match self.migration {
+                "setup" => {
+                    self.migration = "active";
+                    fx.events
+                        .push(("MIGRATION".into(), json!({"status": "active"})));
+                    fx.later.push((TICK, Step::Migration(fails)));
+                }
+                "active" => {
+                    let end = if fails { "failed" } else { "completed" };
+                    self.migration = end;
+                    if !fails {
+                        self.status = "postmigrate";
+                        fx.events.push(("STOP".into(), json!({})));
+                    }
+                    fx.events.push(("MIGRATION".into(), json!({"status": end})));
+                }
+                _ => {}
+            },
             Step::Job(id) => {
                 let Some(j) = self.jobs.get(&id).cloned() else {
                     return;

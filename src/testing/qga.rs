@@ -5,6 +5,7 @@ use super::reply::Reply;
 use super::schema::{self, Intro};
 use super::server::{self, Dialect, Out};
 use super::{FakeError, Shared, State};
+use crate::base64::{decode as unb64, encode as b64};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -164,49 +165,6 @@ impl FakeQga {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (c.get(1).copied().unwrap_or(0) as u32) << 8
-            | c.get(2).copied().unwrap_or(0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn unb64(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    for c in s.chunks(4) {
-        let mut n = 0u32;
-        for (i, &b) in c.iter().enumerate() {
-            n |= val(b)? << (18 - 6 * i);
-        }
-        for i in 0..c.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    Some(out)
-}
-
 /// The agent's commands that need more than a default reply; `None` for the others.
 pub(crate) fn special(
     shared: &Arc<Shared>,
@@ -224,9 +182,15 @@ pub(crate) fn special(
         let _ = tx.send(Out::Line(Value::Object(m).to_string()));
     };
     let err = |desc: String| {
-        let _ = tx.send(Out::Line(
-            json!({"error": {"class": "GenericError", "desc": desc}}).to_string(),
-        ));
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "error".into(),
+            json!({"class": "GenericError", "desc": desc}),
+        );
+        if let Some(id) = id {
+            m.insert("id".into(), id.clone());
+        }
+        let _ = tx.send(Out::Line(Value::Object(m).to_string()));
     };
     // Scripted replies win, except for the sync protocol.
     if !name.starts_with("guest-sync") {
@@ -234,9 +198,12 @@ pub(crate) fn special(
             match r {
                 Reply::Return(v) => send(v),
                 Reply::Error { class, desc } => {
-                    let _ = tx.send(Out::Line(
-                        json!({"error": {"class": class, "desc": desc}}).to_string(),
-                    ));
+                    let mut m = serde_json::Map::new();
+                    m.insert("error".into(), json!({"class": class, "desc": desc}));
+                    if let Some(id) = id {
+                        m.insert("id".into(), id.clone());
+                    }
+                    let _ = tx.send(Out::Line(Value::Object(m).to_string()));
                 }
                 Reply::Disconnect => {
                     let _ = tx.send(Out::Close);
@@ -360,8 +327,8 @@ mod tests {
     #[test]
     fn base64_round_trips() {
         for s in [&b""[..], b"a", b"ab", b"abc", b"hello world\n"] {
-            assert_eq!(super::unb64(&super::b64(s)).unwrap(), s);
+            assert_eq!(crate::base64::decode(&crate::base64::encode(s)).unwrap(), s);
         }
-        assert_eq!(super::b64(b"hello"), "aGVsbG8=");
+        assert_eq!(crate::base64::encode(b"hello"), "aGVsbG8=");
     }
 }
