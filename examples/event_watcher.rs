@@ -4,7 +4,7 @@
 //! there is something to see. With a socket it prints events until QEMU goes away.
 
 use futures_util::StreamExt;
-use qemu_qmp::qmp::commands as cmd;
+use qemu_qmp::commands as cmd;
 use qemu_qmp::{Client, Event};
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! Without a socket it starts its own QEMU (`qemu-system-x86_64 -M none`), listening
 //! for it to connect, and stops it at the end.
 
-use qemu_qmp::qmp::commands as cmd;
+use qemu_qmp::commands as cmd;
 use qemu_qmp::{Client, RawCommand};
 use std::time::Duration;
 

@@ -240,3 +240,25 @@ async fn guest_exec_and_files_with_the_fake_agent() {
     assert!(e.to_string().contains("No such file"), "{e}");
     c.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_job_wait_ends_when_qemu_goes_away() {
+    let f = FakeQemu::start().unwrap();
+    let c = client(f.path().unwrap()).await;
+    f.reply_once("blockdev-create", Reply::empty());
+    f.reply_once("query-jobs", Reply::Disconnect);
+    let create = cmd::BlockdevCreate {
+        job_id: "j".into(),
+        options: q::BlockdevCreateOptions::new(q::BlockdevCreateOptionsBranch::Qcow2(
+            q::BlockdevCreateOptionsQcow2::new(q::BlockdevRef::Reference("x".into()), 1),
+        )),
+    };
+    let mut job = Job::start(&c, "j", create).await.unwrap();
+    let e = job
+        .wait(Some(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WorkflowError::Client(_)), "{e}");
+    // The client knows why.
+    assert!(c.disconnect().await.unwrap_err().is_peer_closed());
+}

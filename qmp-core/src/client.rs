@@ -1138,10 +1138,20 @@ impl Client {
             // No reply on success (e.g. guest-shutdown): send without an id.
             tracing::debug!(parent: &shared.span, command = name, "--> (no reply expected)");
             self.prepare(&session, timeout).await?;
+            let (done, written) = oneshot::channel();
             session.send(Request::Send {
                 bytes,
-                route: Route::None,
+                route: Route::None(done),
             })?;
+            // Done once the message is out: the peer may act on it at once (a guest
+            // agent's guest-shutdown) and never answer.
+            match timeout {
+                None => written.await,
+                Some(t) => tokio::time::timeout(t, written)
+                    .await
+                    .map_err(|_| Error::timeout(Waiting::Send(name.to_owned()), t))?,
+            }
+            .map_err(|_| Error::Interrupted)??;
             return serde_json::from_str("{}").map_err(|source| Error::Decode {
                 command: name.to_owned(),
                 received: String::new(),

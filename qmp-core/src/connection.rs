@@ -57,8 +57,9 @@ pub(crate) type ReplySender = oneshot::Sender<Result<Reply>>;
 
 /// How the reply to a queued message reaches its caller.
 pub(crate) enum Route {
-    /// No reply is expected (`success-response: false`).
-    None,
+    /// No reply is expected (`success-response: false`): the caller hears when the
+    /// message went out.
+    None(oneshot::Sender<Result<()>>),
     /// Routed by this id.
     Id(IdKey, ReplySender),
     /// The one reply without an id.
@@ -136,6 +137,8 @@ pub(crate) struct Connection {
     /// Descriptors to pass, each before the byte at this offset of `out`.
     fds: VecDeque<(usize, OwnedFd, oneshot::Sender<Result<()>>)>,
     needs_flush: bool,
+    /// Callers of commands without a reply, told once everything queued is written.
+    written_waiters: Vec<oneshot::Sender<Result<()>>>,
 
     closing: bool,
     shutdown: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -195,6 +198,7 @@ impl Connection {
             written: 0,
             fds: VecDeque::new(),
             needs_flush: false,
+            written_waiters: Vec::new(),
             closing: false,
             shutdown: None,
         }
@@ -216,7 +220,10 @@ impl Connection {
                     return;
                 }
                 match route {
-                    Route::None => self.queue(&bytes),
+                    Route::None(done) => {
+                        self.queue(&bytes);
+                        self.written_waiters.push(done);
+                    }
                     Route::Id(key, tx) => {
                         if self.pending.contains_key(&key) {
                             let _ = tx.send(Err(InvalidMessage::IdInUse(key.to_string()).into()));
@@ -455,6 +462,9 @@ impl Connection {
                     Poll::Pending => return Poll::Pending,
                 }
             }
+            for done in self.written_waiters.drain(..) {
+                let _ = done.send(Ok(()));
+            }
             let fds_left = self.fds.len();
             if fds_left == 0 {
                 self.written = 0;
@@ -556,6 +566,9 @@ impl Connection {
         self.idless = Idless::Free;
         self.idless_queue.clear();
         for (_, _, done) in self.fds.drain(..) {
+            let _ = done.send(Err(Error::Interrupted));
+        }
+        for done in self.written_waiters.drain(..) {
             let _ = done.send(Err(Error::Interrupted));
         }
         if let Some((_, done)) = self.sync.take() {

@@ -39,6 +39,9 @@ pub enum Waiting {
     Reply(String),
     /// The guest agent's answer to `guest-sync-delimited`.
     Sync,
+    /// The sending of this command, which has no reply on success (the peer stopped
+    /// reading).
+    Send(String),
     /// An event with this name.
     Event(String),
 }
@@ -50,6 +53,7 @@ impl fmt::Display for Waiting {
             Waiting::Session => f.write_str("the greeting and negotiation"),
             Waiting::Reply(c) => write!(f, "the reply to '{c}'"),
             Waiting::Sync => f.write_str("the guest agent to answer guest-sync-delimited"),
+            Waiting::Send(c) => write!(f, "'{c}' to be sent"),
             Waiting::Event(e) => write!(f, "event {e}"),
         }
     }

@@ -63,6 +63,9 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// Without a deadline, how often [`Job::wait`] makes sure the job still exists.
+const EXISTS_CHECK: Duration = Duration::from_secs(10);
+
 /// The commands whose jobs wait to be dismissed even with the defaults.
 const MANUAL_DISMISS: &[&str] = &[
     "blockdev-create",
@@ -185,20 +188,26 @@ impl Job {
                 _ => {}
             }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match self
-                .next_status(left.or(Some(Duration::from_secs(3600))))
-                .await
-            {
+            // In steps: a job that vanishes without a word is noticed within one.
+            let step = left.map_or(EXISTS_CHECK, |l| l.min(EXISTS_CHECK));
+            match self.next_status(Some(step)).await {
                 Ok(_) => {}
-                Err(WorkflowError::Client(crate::Error::Timeout { .. })) if left.is_none() => {
-                    // No deadline: check that the job still exists, then go on waiting.
+                Err(WorkflowError::Client(crate::Error::Timeout { .. })) => {
                     self.check_exists().await?;
+                    if let (Some(d), Some(t)) = (deadline, timeout) {
+                        if Instant::now() >= d {
+                            return Err(crate::Error::Timeout {
+                                during: crate::Waiting::Event(format!(
+                                    "JOB_STATUS_CHANGE of job '{}'",
+                                    self.id
+                                )),
+                                after: t,
+                            }
+                            .into());
+                        }
+                    }
                 }
-                Err(e) => {
-                    // A timeout: the job may be gone without a word.
-                    self.check_exists().await?;
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         }
     }

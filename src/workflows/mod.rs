@@ -5,6 +5,20 @@
 //! causes them, so no transition is lost; each waits with a timeout, and says what
 //! went wrong when QEMU misbehaves (an event that never comes, a job that vanishes,
 //! QEMU exiting).
+//!
+//! # When QEMU misbehaves
+//!
+//! | workflow | the awaited event never comes | the object vanishes | QEMU exits (the connection ends) |
+//! | --- | --- | --- | --- |
+//! | [`jobs::Job::wait`] | every 10 s without news (and at the deadline) `query-jobs` is asked: [`WorkflowError::JobVanished`] if the job is gone; [`Error::Timeout`](crate::Error::Timeout) at the deadline | [`WorkflowError::JobVanished`] with the last status seen (or the job's error, when its `BLOCK_JOB_COMPLETED` carried one) | the client's error ([`Error::Interrupted`](crate::Error::Interrupted); `disconnect()` gives the cause) |
+//! | [`migration::Migration::wait`] | status events are not needed: `query-migrate` is polled every second between them | — | the client's error |
+//! | [`hotplug::unplug`] | [`Error::Timeout`](crate::Error::Timeout) naming `DEVICE_DELETED` (the guest may still release the device later) | `device_del` fails with QEMU's `DeviceNotFound` | [`Error::Interrupted`](crate::Error::Interrupted) |
+//! | [`guest::exec`] | (polls `guest-exec-status`) [`Error::Timeout`](crate::Error::Timeout); the process goes on in the guest | QEMU's error for an unknown pid | the client's error; a client built with `guest_agent()` resynchronises before its next command |
+//! | [`shutdown::powerdown`] | a guest that ignores the power button: [`Error::Timeout`](crate::Error::Timeout) naming `SHUTDOWN` | — | expected after `SHUTDOWN`: success; with `-no-shutdown` QEMU stays and so does the connection |
+//!
+//! A guest agent's commands that time out (the guest rebooting, a hung agent) leave
+//! the client to resynchronise with `guest-sync-delimited` before the next command, so
+//! a late reply is never taken for the next one's.
 
 pub mod guest;
 pub mod hotplug;

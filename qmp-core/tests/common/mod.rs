@@ -2,6 +2,8 @@
 //! scripted fake QMP server for misbehaviour QEMU will not produce on demand.
 #![allow(dead_code)]
 
+pub mod guest;
+
 use serde_json::Value;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
