@@ -193,18 +193,7 @@ async fn misbehaviour_is_reported() {
         "{e}"
     );
     // A job that never appears.
-    f.reply_once("blockdev-create", Reply::empty());
-    let create = cmd::BlockdevCreate {
-        job_id: "ghost".into(),
-        options: q::BlockdevCreateOptions::new(q::BlockdevCreateOptionsBranch::Qcow2(
-            q::BlockdevCreateOptionsQcow2::new(q::BlockdevRef::Reference("x".into()), 1),
-        )),
-    };
-    let mut job = Job::start(&c, "ghost", create).await.unwrap();
-    let e = job
-        .wait(Some(Duration::from_millis(100)))
-        .await
-        .unwrap_err();
+    let e = phantom_job(&f, &c, "ghost").await;
     assert!(matches!(e, WorkflowError::JobVanished { .. }), "{e}");
     // The guest powers off (the fake's guest obeys), QEMU exits: a clean end.
     let s = shutdown::powerdown(&c, T).await.unwrap();
@@ -241,23 +230,28 @@ async fn guest_exec_and_files_with_the_fake_agent() {
     c.disconnect().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_job_wait_ends_when_qemu_goes_away() {
-    let f = FakeQemu::start().unwrap();
-    let c = client(f.path().unwrap()).await;
+/// A job QEMU accepts but never runs (its `blockdev-create` answered, nothing more):
+/// how `wait` ends.
+async fn phantom_job(f: &FakeQemu, c: &Client, id: &str) -> WorkflowError {
     f.reply_once("blockdev-create", Reply::empty());
-    f.reply_once("query-jobs", Reply::Disconnect);
     let create = cmd::BlockdevCreate {
-        job_id: "j".into(),
+        job_id: id.into(),
         options: q::BlockdevCreateOptions::new(q::BlockdevCreateOptionsBranch::Qcow2(
             q::BlockdevCreateOptionsQcow2::new(q::BlockdevRef::Reference("x".into()), 1),
         )),
     };
-    let mut job = Job::start(&c, "j", create).await.unwrap();
-    let e = job
-        .wait(Some(Duration::from_millis(100)))
+    let mut job = Job::start(c, id, create).await.unwrap();
+    job.wait(Some(Duration::from_millis(100)))
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_job_wait_ends_when_qemu_goes_away() {
+    let f = FakeQemu::start().unwrap();
+    let c = client(f.path().unwrap()).await;
+    f.reply_once("query-jobs", Reply::Disconnect);
+    let e = phantom_job(&f, &c, "j").await;
     assert!(matches!(e, WorkflowError::Client(_)), "{e}");
     // The client knows why.
     assert!(c.disconnect().await.unwrap_err().is_peer_closed());
