@@ -173,3 +173,29 @@ fn json_lines_and_following_events() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn a_command_without_a_reply_is_sent_not_waited_for() {
+    // The agent does not answer guest-shutdown when it succeeds: the shell says it was
+    // sent and goes on, rather than waiting for a reply that never comes.
+    let agent = qemu_qmp::testing::FakeQga::start().unwrap();
+    let out = qmp()
+        .arg(agent.path())
+        .args([
+            "-N",
+            "--timeout",
+            "20",
+            "-c",
+            "guest-shutdown mode=reboot",
+            "-c",
+            "guest-ping",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("guest-shutdown: sent"), "{err}");
+    assert!(!err.contains("timed out"), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.trim(), r#"{"return":{}}"#, "only guest-ping's reply");
+}

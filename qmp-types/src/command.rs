@@ -67,11 +67,16 @@ pub trait Command {
 ///
 /// // No arguments at all: the `arguments` member is left out.
 /// assert!(RawCommand::new("query-status").arguments().is_none());
+///
+/// // A command the server does not answer on success (the guest agent's
+/// // guest-shutdown): the client returns once it is sent.
+/// assert!(!RawCommand::new("guest-shutdown").no_reply().success_response());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawCommand {
     name: String,
     arguments: Option<Map<String, Value>>,
+    no_reply: bool,
 }
 
 impl RawCommand {
@@ -80,6 +85,7 @@ impl RawCommand {
         RawCommand {
             name: name.into(),
             arguments: None,
+            no_reply: false,
         }
     }
 
@@ -88,6 +94,7 @@ impl RawCommand {
         RawCommand {
             name: name.into(),
             arguments: Some(arguments),
+            no_reply: false,
         }
     }
 
@@ -102,6 +109,14 @@ impl RawCommand {
     /// The argument object, if any.
     pub fn arguments_map(&self) -> Option<&Map<String, Value>> {
         self.arguments.as_ref()
+    }
+
+    /// Marks a command the server does not answer when it succeeds (QAPI's
+    /// `success-response: false`: the guest agent's `guest-shutdown` and
+    /// `guest-suspend-*`). Executing it returns once it is sent, with an empty value.
+    pub fn no_reply(mut self) -> Self {
+        self.no_reply = true;
+        self
     }
 }
 
@@ -120,6 +135,10 @@ impl Command for RawCommand {
     /// Unknown for a command known only by name: the server decides.
     fn allow_oob(&self) -> bool {
         true
+    }
+
+    fn success_response(&self) -> bool {
+        !self.no_reply
     }
 }
 

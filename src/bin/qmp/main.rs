@@ -161,11 +161,35 @@ impl Shell {
         if self.args.verbose {
             self.print_json(&logged);
         }
+        // A command the server does not answer on success (guest-shutdown): sent, and
+        // not waited for.
+        if let Some(cmd) = no_reply_command(&msg) {
+            let name = qemu_qmp::Command::name(&cmd).to_owned();
+            let result = self.client.execute(cmd).await.map(|_| None);
+            return self.show(result, &logged, Some(&name)).await;
+        }
         // Sent as given: QEMU's reply is shown as it came, with the id typed (if any)
         // and never one of the client's own. The client applies --timeout.
-        let result = self.client.execute_msg_raw(Message(msg)).await;
+        let result = self.client.execute_msg_raw(Message(msg)).await.map(Some);
+        self.show(result, &logged, None).await
+    }
+
+    /// Prints a reply (or, for a command without one, a note that it was sent).
+    /// Returns false when the connection is gone.
+    async fn show(
+        &mut self,
+        result: qemu_qmp::Result<Option<Message>>,
+        logged: &Value,
+        no_reply: Option<&str>,
+    ) -> bool {
         let reply = match result {
-            Ok(m) => {
+            Ok(None) => {
+                if let Some(name) = no_reply {
+                    eprintln!("{name}: sent (no reply comes when it succeeds)");
+                }
+                None
+            }
+            Ok(Some(m)) => {
                 if m.get("error").is_some() {
                     self.failed = true;
                 }
@@ -781,4 +805,45 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(main_async(args))
+}
+
+/// The command of `msg` when the compiled-in schemas say its server does not reply on
+/// success (`success-response: false`, the guest agent's `guest-shutdown` and
+/// `guest-suspend-*`) and the message has no id of its own.
+fn no_reply_command(msg: &serde_json::Map<String, Value>) -> Option<qemu_qmp::RawCommand> {
+    struct NoReply<'a>(&'a Value);
+    impl qemu_qmp::qmp_types::qapi::CommandVisitor for NoReply<'_> {
+        type Output = bool;
+        fn visit<C>(self) -> bool
+        where
+            C: qemu_qmp::Command
+                + qemu_qmp::qmp_types::qapi::CommandName
+                + qemu_qmp::qmp_types::serde::de::DeserializeOwned
+                + 'static,
+            C::Returns: qemu_qmp::qmp_types::serde::Serialize + std::fmt::Debug,
+        {
+            serde_json::from_value::<C>(self.0.clone())
+                .map(|c| !c.success_response())
+                .unwrap_or(false)
+        }
+    }
+    if msg.contains_key("id") {
+        return None;
+    }
+    let name = msg.get("execute")?.as_str()?;
+    let args = msg.get("arguments").and_then(Value::as_object).cloned();
+    let value = Value::Object(args.clone().unwrap_or_default());
+    let silent = qemu_qmp::qga::commands::dispatch(name, NoReply(&value))
+        .or_else(|| qemu_qmp::commands::dispatch(name, NoReply(&value)))
+        .unwrap_or(false);
+    if !silent {
+        return None;
+    }
+    Some(
+        match args {
+            Some(a) => qemu_qmp::RawCommand::with_arguments(name, a),
+            None => qemu_qmp::RawCommand::new(name),
+        }
+        .no_reply(),
+    )
 }
