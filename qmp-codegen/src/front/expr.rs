@@ -574,7 +574,13 @@ impl Checker<'_> {
     // ------------------------------------------------------------ definitions
 
     pub(crate) fn check_exprs(&self, exprs: &[TopExpr]) -> Result<Vec<Definition>> {
-        exprs.iter().map(|e| self.definition(e)).collect()
+        // Sized once: growing a vector of a large schema's definitions copies it and,
+        // with glibc, makes every regrowth sweep the many small blocks freed so far.
+        let mut out = Vec::with_capacity(exprs.len());
+        for e in exprs {
+            out.push(self.definition(e)?);
+        }
+        Ok(out)
     }
 
     fn meta_of(&self, expr: &[(String, Val)], info: &Info) -> R<&'static str> {

@@ -425,6 +425,9 @@ impl<'a> Builder<'a> {
         mut docs: Vec<Option<QapiDoc>>,
     ) -> Result<()> {
         self.predefineds()?;
+        // Each definition makes an entity, and often an implicit one or two more.
+        self.ents.reserve(defs.len() * 2);
+        self.by_name.reserve(defs.len() * 2);
         for (di, d) in defs.iter().enumerate() {
             if &*d.info().module == "builtin" {
                 continue;
@@ -1505,6 +1508,19 @@ impl<'a> Builder<'a> {
             .collect();
         let ents = std::mem::take(&mut self.ents);
         let mut out = r::Resolved::default();
+        let types = ents.iter().filter(|e| e.is_type).count();
+        out.types.reserve(types);
+        out.type_by_name.reserve(types);
+        out.commands.reserve(
+            ents.iter()
+                .filter(|e| matches!(e.kind, EntKind::Command { .. }))
+                .count(),
+        );
+        out.events.reserve(
+            ents.iter()
+                .filter(|e| matches!(e.kind, EntKind::Event { .. }))
+                .count(),
+        );
         for (i, e) in ents.into_iter().enumerate() {
             let doc = e.doc.map(|d| Box::new(self.docs[d].to_doc()));
             let origin = origin(&e);
