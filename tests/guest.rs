@@ -73,6 +73,7 @@ fn start(spec: Spec) -> Vm {
             "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
         ])
         .args(["-device", "pcie-root-port,id=rp1,chassis=1,slot=1"])
+        .args(["-device", "pcie-root-port,id=rp2,chassis=2,slot=2"])
         .arg("-qmp")
         .arg(format!("unix:{},server=on,wait=off", qmp.display()));
     if let Some(disk) = &spec.disk {
@@ -162,19 +163,33 @@ async fn a_pci_hot_unplug_the_guest_completes() {
     init_tracing();
     let vm = boot();
     let c = qemu_qmp::connect(&vm.qmp).await.unwrap();
-    let mut props = qemu_qmp::qmp_types::serde_json::Map::new();
-    props.insert("bus".into(), "rp1".into());
-    c.execute(cmd::DeviceAdd {
-        driver: "virtio-net-pci".into(),
-        bus: None,
-        id: Some("net1".into()),
-        extra: props,
-    })
-    .await
-    .unwrap();
-    // The guest sees the device before it is asked to let it go.
+    for (id, port) in [("net1", "rp1"), ("net2", "rp2")] {
+        let mut props = qemu_qmp::qmp_types::serde_json::Map::new();
+        props.insert("bus".into(), port.into());
+        c.execute(cmd::DeviceAdd {
+            driver: "virtio-net-pci".into(),
+            bus: None,
+            id: Some(id.into()),
+            extra: props,
+        })
+        .await
+        .unwrap();
+    }
+    // The guest sees the devices before it is asked to let them go.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // By id, and by QOM path.
     hotplug::unplug(&c, "net1", T).await.unwrap();
+    hotplug::unplug(&c, "/machine/peripheral/net2", T)
+        .await
+        .unwrap();
+    let left = c
+        .execute(cmd::QomList::new("/machine/peripheral".into()))
+        .await
+        .unwrap();
+    assert!(
+        !left.iter().any(|p| p.name == "net1" || p.name == "net2"),
+        "still there"
+    );
     c.disconnect().await.unwrap();
 }
 
