@@ -681,3 +681,34 @@ async fn events_before_the_greeting_are_delivered() {
         .unwrap();
     assert_reusable(&c, &server).await;
 }
+
+#[tokio::test]
+async fn a_command_without_a_reply_returns_once_sent() {
+    init_tracing();
+    let server = FakeServer::new();
+    let c = client();
+    let script = async {
+        let mut conn = server.accept_negotiated().await;
+        // Sent without an id (nothing will answer it), then an ordinary command.
+        let first = conn.recv().await.unwrap();
+        assert_eq!(first["execute"], "guest-shutdown");
+        assert!(first.get("id").is_none(), "{first}");
+        let second = conn.recv().await.unwrap();
+        conn.send(&FakeConn::reply_to(&second, r#""return": {}"#))
+            .await;
+        conn
+    };
+    let run = async {
+        c.connect(&server.path).await.unwrap();
+        let cmd = qmp_core::RawCommand::new("guest-shutdown")
+            .arg("mode", "reboot")
+            .no_reply();
+        let v = c.execute(cmd).await.unwrap();
+        assert_eq!(v, serde_json::json!({}));
+        c.execute(qmp_core::RawCommand::new("query-status"))
+            .await
+            .unwrap();
+    };
+    let (_conn, ()) = tokio::join!(script, run);
+    c.disconnect().await.unwrap();
+}
