@@ -215,6 +215,7 @@ async fn guest_exec_and_files_with_the_fake_agent() {
     agent.program("/bin/uname", 0, b"6.1.0\n", b"");
     agent.program("/bin/false", 1, b"", b"failed\n");
     let c = qemu_qmp::connect_guest_agent(agent.path()).await.unwrap();
+    guest::wait_for_agent(&c, T).await.unwrap();
     let out = guest::exec(&c, "/bin/uname", &["-r"], T).await.unwrap();
     assert_eq!(out.exit_code, Some(0));
     assert_eq!(out.stdout, b"6.1.0\n");

@@ -84,6 +84,45 @@ pub async fn exec(client: &Client, path: &str, args: &[&str], timeout: Duration)
     }
 }
 
+/// Waits (at most `timeout`) until the guest agent answers: after the guest boots or
+/// reboots, or while its agent restarts. Pings once a second; each unanswered ping
+/// makes a client built with [`guest_agent()`](crate::ClientBuilder::guest_agent)
+/// resynchronise before the next, so a late answer is never taken for a new one.
+///
+/// ```no_run
+/// # async fn f(agent: qemu_qmp::Client) -> qemu_qmp::workflows::Result<()> {
+/// use std::time::Duration;
+/// qemu_qmp::workflows::guest::wait_for_agent(&agent, Duration::from_secs(120)).await?;
+/// # Ok(()) }
+/// ```
+pub async fn wait_for_agent(client: &Client, timeout: Duration) -> Result<()> {
+    let end = Instant::now() + timeout;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(crate::Error::Timeout {
+                during: crate::Waiting::Reply("guest-ping (the agent to answer)".into()),
+                after: timeout,
+            }
+            .into());
+        }
+        let step = left.min(Duration::from_secs(1));
+        let started = Instant::now();
+        match client.execute_timeout(g::GuestPing, step).await {
+            Ok(_) => return Ok(()),
+            Err(crate::Error::Timeout { .. }) => {}
+            Err(e) if e.is_fatal() => return Err(e.into()),
+            // Anything else (the agent starting up and refusing): try again shortly.
+            Err(_) => {
+                let spent = started.elapsed();
+                if spent < step {
+                    tokio::time::sleep((step - spent).min(Duration::from_millis(200))).await;
+                }
+            }
+        }
+    }
+}
+
 /// Reads a whole file of the guest.
 pub async fn read_file(client: &Client, path: &str) -> Result<Vec<u8>> {
     let handle = client

@@ -14,6 +14,7 @@
 //! | [`migration::Migration::wait`] | status events are not needed: `query-migrate` is polled every second between them | — | the client's error |
 //! | [`hotplug::unplug`] | [`Error::Timeout`](crate::Error::Timeout) naming `DEVICE_DELETED` (the guest may still release the device later) | `device_del` fails with QEMU's `DeviceNotFound` | [`Error::Interrupted`](crate::Error::Interrupted) |
 //! | [`guest::exec`] | (polls `guest-exec-status`) [`Error::Timeout`](crate::Error::Timeout); the process goes on in the guest | QEMU's error for an unknown pid | the client's error; a client built with `guest_agent()` resynchronises before its next command |
+//! | [`guest::wait_for_agent`] | pings once a second (each unanswered ping makes the client resynchronise) until [`Error::Timeout`](crate::Error::Timeout) | — | the client's error |
 //! | [`shutdown::powerdown`] | a guest that ignores the power button: [`Error::Timeout`](crate::Error::Timeout) naming `SHUTDOWN` | — | expected after `SHUTDOWN`: success; with `-no-shutdown` QEMU stays and so does the connection |
 //!
 //! A guest agent's commands that time out (the guest rebooting, a hung agent) leave
