@@ -54,6 +54,20 @@
 //! Set `QMP_SCHEMA=/path/to/qemu/qapi/qapi-schema.json` (and
 //! `QGA_SCHEMA=.../qga/qapi-schema.json`) to build from one QEMU source tree instead:
 //! the bindings are then that release's, with QEMU's documentation as rustdoc.
+//!
+//! # Beyond single commands
+//!
+//! * [`workflows`]: block jobs followed to their end, migration, hot-unplug that waits
+//!   for `DEVICE_DELETED`, the guest agent's `guest-exec` and files, shutdown; each
+//!   with timeouts and typed errors for when QEMU misbehaves.
+//! * `blocking` (feature `blocking`, on by default): the same client for programs
+//!   without an async runtime.
+//! * `testing` (feature `testing`): a fake QEMU and guest agent, driven by the schema,
+//!   for the tests of code built on this crate.
+//! * The `qmp` shell (feature `cli`): `cargo install qemu-qmp --features cli`.
+//!
+//! The repository's `examples/` run each workflow against a QEMU they start
+//! themselves (`cargo run --example jobs`, `migration`, `hot_unplug`, `guest_exec`).
 
 #![warn(missing_docs)]
 
