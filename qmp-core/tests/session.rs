@@ -619,3 +619,24 @@ async fn payloads_are_logged_when_asked() {
     .await;
     assert!(log.contains("hunter2"), "{log}");
 }
+
+#[tokio::test]
+async fn a_path_that_is_not_a_socket_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"").unwrap();
+    for (path, says) in [
+        (file.clone(), "is not a socket"),
+        (dir.path().to_owned(), "is a directory, not a socket"),
+    ] {
+        let c = client();
+        let e = c.connect(&path).await.unwrap_err();
+        let text = format!("{e}: {}", e.root_cause());
+        assert!(text.contains(says), "{text}");
+        // The address is in the error.
+        assert!(
+            matches!(&e, Error::Connect { address: Some(a), .. } if a.contains(&*path.to_string_lossy())),
+            "{e:?}"
+        );
+    }
+}
