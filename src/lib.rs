@@ -139,8 +139,8 @@ pub use crate::qmp::Event;
 pub use qmp_core::{
     Address, BadReplyReason, Client, ClientBuilder, Config, ConnectPhase, Error, EventListener,
     ExecuteError, Greeting, InvalidMessage, ListenerConfig, Message, ProtocolViolation, RawEvent,
-    Result, RunState, Sent, Socket, Transition, TypedEvents, TypedListener, Waiting,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
+    Result, RunState, Sent, Socket, Stream, StreamExt, Transition, TypedEvents, TypedListener,
+    Waiting, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
 };
 pub use qmp_types::{
     self, qapi::Events, serde_json, Availability, Command, CommandAvailability, Empty, ErrorClass,

@@ -101,6 +101,13 @@ pub use message::{Greeting, Message};
 pub use runstate::{RunState, Transition};
 pub use transport::{Socket, DEFAULT_SOCKET_MODE};
 
+/// The `Stream` trait that listeners implement, and its extension methods (`next`,
+/// `filter`, `take`, ...), so that `use qmp_core::StreamExt;` is all a listener needs
+/// (no direct dependency on `futures`).
+pub use futures_core::Stream;
+/// See [`Stream`].
+pub use futures_util::StreamExt;
+
 pub use qmp_types::{
     self, Availability, Command, CommandAvailability, Empty, ErrorClass, Missing, QemuVersion,
     RawCommand, Unavailable,
