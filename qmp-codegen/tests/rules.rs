@@ -639,3 +639,37 @@ fn hostile_nesting_is_an_error_with_a_location() {
     }
     accepts(&format!("{{ 'command': 'c', 'if': {cond} }}"));
 }
+
+#[test]
+fn a_struct_based_on_a_union_that_has_it_as_a_branch() {
+    // Whichever comes first, the struct's base is refused, as QEMU refuses it (not
+    // reported as a union containing itself).
+    let union = "{ 'union': 'Uni', 'base': { 'kind': 'Kind' }, 'discriminator': 'kind',
+                   'data': { 'one': 'Stru' } }\n";
+    let strukt = "{ 'struct': 'Stru', 'base': 'Uni', 'data': { 'x': 'int' } }\n";
+    let want = "'base' requires a struct type, union type 'Uni' isn't";
+    rejects(&format!("{E}{union}{strukt}"), 4, want);
+    rejects(&format!("{E}{strukt}{union}"), 2, want);
+}
+
+#[test]
+fn clashes_are_checked_in_every_branch_on_its_own() {
+    // Two branches may share a member name; a branch member may not clash with a
+    // common member.
+    accepts(&format!(
+        "{E}{{ 'struct': 'Aaa', 'data': {{ 'x': 'int' }} }}
+         {{ 'struct': 'Bbb', 'data': {{ 'x': 'str' }} }}
+         {{ 'union': 'Uni', 'base': {{ 'kind': 'Kind', 'c': 'int' }}, 'discriminator': 'kind',
+           'data': {{ 'one': 'Aaa', 'two': 'Bbb' }} }}"
+    ));
+    rejects(
+        &format!(
+            "{E}{{ 'struct': 'Aaa', 'data': {{ 'x': 'int' }} }}
+             {{ 'struct': 'Bbb', 'data': {{ 'c': 'str' }} }}
+             {{ 'union': 'Uni', 'base': {{ 'kind': 'Kind', 'c': 'int' }}, 'discriminator': 'kind',
+               'data': {{ 'one': 'Aaa', 'two': 'Bbb' }} }}"
+        ),
+        4,
+        "collides with",
+    );
+}

@@ -112,8 +112,59 @@ struct Ent {
 /// members stays linear).
 #[derive(Clone, Default)]
 struct Seen {
-    entries: Vec<(String, String, String, &'static str)>,
+    entries: Vec<SeenEntry>,
     index: Option<HashMap<String, usize>>,
+}
+
+/// One name seen: its C name, the name and the type defining it, in one allocation
+/// (`c_name \0 name \0 defined_in`), since a large schema sees millions.
+#[derive(Clone)]
+struct SeenEntry {
+    text: String,
+    c_len: usize,
+    name_len: usize,
+    role: &'static str,
+}
+
+impl SeenEntry {
+    fn new(name: &str, defined_in: &str, role: &'static str) -> SeenEntry {
+        let mut text = String::with_capacity(2 * name.len() + defined_in.len() + 2);
+        push_c_name(&mut text, name);
+        let c_len = text.len();
+        text.push('\0');
+        text.push_str(name);
+        text.push('\0');
+        text.push_str(defined_in);
+        SeenEntry {
+            text,
+            c_len,
+            name_len: name.len(),
+            role,
+        }
+    }
+
+    fn c(&self) -> &str {
+        &self.text[..self.c_len]
+    }
+
+    fn name(&self) -> &str {
+        &self.text[self.c_len + 1..self.c_len + 1 + self.name_len]
+    }
+
+    fn defined_in(&self) -> &str {
+        &self.text[self.c_len + self.name_len + 2..]
+    }
+}
+
+/// [`c_name`], appended to `out`.
+fn push_c_name(out: &mut String, name: &str) {
+    out.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    }));
 }
 
 impl Seen {
@@ -122,24 +173,40 @@ impl Seen {
     fn find(&self, c: &str) -> Option<usize> {
         match &self.index {
             Some(ix) => ix.get(c).copied(),
-            None => self.entries.iter().position(|e| e.0 == c),
+            None => self.entries.iter().position(|e| e.c() == c),
         }
     }
 
-    fn push(&mut self, e: (String, String, String, &'static str)) {
+    fn push(&mut self, e: SeenEntry) {
         if let Some(ix) = &mut self.index {
-            ix.insert(e.0.clone(), self.entries.len());
+            ix.insert(e.c().to_owned(), self.entries.len());
         } else if self.entries.len() >= Self::SCAN {
             let mut ix: HashMap<String, usize> = self
                 .entries
                 .iter()
                 .enumerate()
-                .map(|(i, x)| (x.0.clone(), i))
+                .map(|(i, x)| (x.c().to_owned(), i))
                 .collect();
-            ix.insert(e.0.clone(), self.entries.len());
+            ix.insert(e.c().to_owned(), self.entries.len());
             self.index = Some(ix);
         }
         self.entries.push(e);
+    }
+
+    /// How many names have been seen: a point [`Seen::rewind`] can return to.
+    fn mark(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Forgets the names seen since `mark` (each union branch is checked against the
+    /// common members on its own, without copying them).
+    fn rewind(&mut self, mark: usize) {
+        if let Some(ix) = &mut self.index {
+            for e in &self.entries[mark..] {
+                ix.remove(e.c());
+            }
+        }
+        self.entries.truncate(mark);
     }
 }
 
@@ -787,19 +854,19 @@ impl<'a> Builder<'a> {
         name: &str,
         defined_in: &str,
     ) -> R<()> {
-        let c = c_name(name);
-        if let Some(i) = seen.find(&c) {
-            let (_, pn, pd, pr) = &seen.entries[i];
+        let entry = SeenEntry::new(name, defined_in, role);
+        if let Some(i) = seen.find(entry.c()) {
+            let prev = &seen.entries[i];
             return Err(err(
                 info,
                 format!(
                     "{} collides with {}",
                     self.describe_member(role, name, defined_in, info),
-                    self.describe_member(pr, pn, pd, info)
+                    self.describe_member(prev.role, prev.name(), prev.defined_in(), info)
                 ),
             ));
         }
-        seen.push((c, name.to_owned(), defined_in.to_owned(), role));
+        seen.push(entry);
         Ok(())
     }
 
@@ -891,13 +958,16 @@ impl<'a> Builder<'a> {
         self.ents[id].state = State::Checking;
         self.check_features(id)?;
         let info = self.ents[id].info.clone();
-        let (base_name, local, branches) = match &self.ents[id].kind {
+        // The local members are taken, not copied, and put back checked at the end
+        // (nothing reads them meanwhile; the branches stay: whether this is a union
+        // is asked while it is being checked).
+        let (base_name, local, branches) = match &mut self.ents[id].kind {
             EntKind::Object {
                 base_name,
                 local,
                 branches,
                 ..
-            } => (base_name.clone(), local.clone(), branches.clone()),
+            } => (base_name.clone(), std::mem::take(local), branches.clone()),
             _ => return Ok(()),
         };
         let mut seen = Seen::default();
@@ -951,8 +1021,9 @@ impl<'a> Builder<'a> {
             // Clashes between the members and each branch's members.
             for v in &vs {
                 if let Some(t) = v.ty {
-                    let mut s2 = seen.clone();
-                    self.object_check_clash(t.0 as usize, info.as_ref(), &mut s2)?;
+                    let mark = seen.mark();
+                    self.object_check_clash(t.0 as usize, info.as_ref(), &mut seen)?;
+                    seen.rewind(mark);
                 }
             }
             resolved_branches = Some((tag, simple, vs, Some(tag_type)));
@@ -999,8 +1070,9 @@ impl<'a> Builder<'a> {
             if !self.dialect.has_simple_unions() {
                 for v in vs {
                     if let Some(t) = v.ty {
-                        let mut s2 = seen.clone();
-                        self.object_check_clash(t.0 as usize, info, &mut s2)?;
+                        let mark = seen.mark();
+                        self.object_check_clash(t.0 as usize, info, seen)?;
+                        seen.rewind(mark);
                     }
                 }
             }
