@@ -3,8 +3,8 @@
 //! Without a socket it starts its own QEMU, then stops and resumes it a few times so
 //! there is something to see. With a socket it prints events until QEMU goes away.
 
-use qemu_qmp::StreamExt;
 use qemu_qmp::commands as cmd;
+use qemu_qmp::StreamExt;
 use qemu_qmp::{Client, Event};
 use std::time::Duration;
 

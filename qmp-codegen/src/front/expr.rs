@@ -39,15 +39,24 @@ type R<T> = std::result::Result<T, SchemaError>;
 /// C's name for a QAPI name: every character that is not alphanumeric or `_`
 /// becomes `_`.
 pub(crate) fn c_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    c_chars(name).collect()
+}
+
+/// The characters of [`c_name`], without building it.
+pub(crate) fn c_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    })
+}
+
+/// `c_name(name).starts_with(prefix)`, without building the C name.
+pub(crate) fn c_name_starts_with(name: &str, prefix: &str) -> bool {
+    let mut c = c_chars(name);
+    prefix.chars().all(|p| c.next() == Some(p))
 }
 
 fn get<'a>(expr: &'a [(String, Val)], key: &str) -> Option<&'a Val> {
@@ -162,7 +171,7 @@ impl Checker<'_> {
                 rest = stem;
             }
         }
-        if !valid_stem(rest) || c_name(name).starts_with("q_") {
+        if !valid_stem(rest) || c_name_starts_with(name, "q_") {
             return Err(invalid());
         }
         Ok(rest)
@@ -248,7 +257,7 @@ impl Checker<'_> {
             }
             ok && (rest.is_empty() || valid_stem_52(rest))
         };
-        if !valid || c_name(&member).starts_with("q_") {
+        if !valid || c_name_starts_with(&member, "q_") {
             return Err(info.err(format!("{source} has an invalid name")));
         }
         if !permit_upper && name.to_lowercase() != name {
@@ -487,8 +496,7 @@ impl Checker<'_> {
             } else {
                 self.check_name_52(key, info, &key_source, true, false, permissive)?;
             }
-            let c = c_name(name);
-            if c == "u" || c.starts_with("has_") {
+            if c_chars(name).eq("u".chars()) || c_name_starts_with(name, "has_") {
                 return Err(info.err(format!("{key_source} uses reserved name")));
             }
             let arg = normalize(arg);

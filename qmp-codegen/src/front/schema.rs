@@ -158,13 +158,7 @@ impl SeenEntry {
 
 /// [`c_name`], appended to `out`.
 fn push_c_name(out: &mut String, name: &str) {
-    out.extend(name.chars().map(|c| {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            c
-        } else {
-            '_'
-        }
-    }));
+    out.extend(crate::front::expr::c_chars(name));
 }
 
 impl Seen {
@@ -1166,8 +1160,13 @@ impl<'a> Builder<'a> {
             _ => Vec::new(),
         };
         for v in variants.iter_mut() {
-            let what = self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref());
-            let ty = self.resolve(&v.ty_name, v.info.as_ref(), &what)?;
+            let Some(ty) = self.lookup_type(&v.ty_name) else {
+                let what = self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref());
+                return Err(err(
+                    v.info.as_ref(),
+                    format!("{what} uses unknown type '{}'", v.ty_name),
+                ));
+            };
             v.ty = Some(TypeId(ty as u32));
             if !tag_values.contains(&v.name) {
                 return Err(err(
@@ -1184,7 +1183,11 @@ impl<'a> Builder<'a> {
             if bad {
                 return Err(err(
                     info_r,
-                    format!("{} cannot use {}", what, self.describe(ty)),
+                    format!(
+                        "{} cannot use {}",
+                        self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref()),
+                        self.describe(ty)
+                    ),
                 ));
             }
             self.check(ty)?;
