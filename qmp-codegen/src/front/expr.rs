@@ -53,6 +53,17 @@ pub(crate) fn c_chars(name: &str) -> impl Iterator<Item = char> + '_ {
     })
 }
 
+/// A description for error messages (`struct 'Foo' member 'bar'`), formatted only
+/// when an error is reported: a large schema describes millions of members and
+/// reports at most one error.
+struct Lazy<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result>(F);
+
+impl<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result> std::fmt::Display for Lazy<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (self.0)(f)
+    }
+}
+
 /// `c_name(name).starts_with(prefix)`, without building the C name.
 pub(crate) fn c_name_starts_with(name: &str, prefix: &str) -> bool {
     let mut c = c_chars(name);
@@ -87,7 +98,7 @@ fn pprint<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 fn check_keys(
     value: &[(String, Val)],
     info: &Info,
-    source: &str,
+    source: &(impl std::fmt::Display + ?Sized),
     required: &[&str],
     optional: &[&str],
 ) -> R<()> {
@@ -139,7 +150,12 @@ impl Checker<'_> {
 
     // ------------------------------------------------------------ names
 
-    fn check_name_is_str(&self, name: &Val, info: &Info, source: &str) -> R<String> {
+    fn check_name_is_str(
+        &self,
+        name: &Val,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<String> {
         match name {
             Val::Str(s) => Ok(s.clone()),
             _ => Err(info.err(format!("{source} requires a string name"))),
@@ -148,7 +164,12 @@ impl Checker<'_> {
 
     /// 10.x/7.2: `(__[a-z0-9.-]+_)?(x-)?([a-z][a-z0-9_-]*)$`, case-insensitive; returns
     /// the stem.
-    fn check_name_str<'n>(&self, name: &'n str, info: &Info, source: &str) -> R<&'n str> {
+    fn check_name_str<'n>(
+        &self,
+        name: &'n str,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<&'n str> {
         let invalid = || info.err(format!("{source} has an invalid name"));
         let mut rest = name;
         if let Some(r) = rest.strip_prefix("__") {
@@ -177,7 +198,12 @@ impl Checker<'_> {
         Ok(rest)
     }
 
-    fn check_name_upper(&self, name: &str, info: &Info, source: &str) -> R<()> {
+    fn check_name_upper(
+        &self,
+        name: &str,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<()> {
         let stem = self.check_name_str(name, info, source)?;
         if stem.chars().any(|c| c.is_ascii_lowercase() || c == '-') {
             return Err(info.err(format!("name of {source} must not use lowercase or '-'")));
@@ -189,7 +215,7 @@ impl Checker<'_> {
         &self,
         name: &str,
         info: &Info,
-        source: &str,
+        source: &(impl std::fmt::Display + ?Sized),
         permit_upper: bool,
         permit_underscore: bool,
     ) -> R<()> {
@@ -202,7 +228,12 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn check_name_camel(&self, name: &str, info: &Info, source: &str) -> R<()> {
+    fn check_name_camel(
+        &self,
+        name: &str,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<()> {
         let stem = self.check_name_str(name, info, source)?;
         let ok = stem.starts_with(|c: char| c.is_ascii_uppercase())
             && stem.chars().all(|c| c.is_ascii_alphanumeric())
@@ -218,7 +249,7 @@ impl Checker<'_> {
         &self,
         name: &str,
         info: &Info,
-        source: &str,
+        source: &(impl std::fmt::Display + ?Sized),
         allow_optional: bool,
         enum_member: bool,
         permit_upper: bool,
@@ -300,7 +331,12 @@ impl Checker<'_> {
 
     // ------------------------------------------------------------ if, features, flags
 
-    fn check_if(&self, v: Option<&Val>, info: &Info, source: &str) -> R<Option<Cond>> {
+    fn check_if(
+        &self,
+        v: Option<&Val>,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<Option<Cond>> {
         let Some(v) = v else { return Ok(None) };
         if self.dialect.list_conditions() {
             let check_str = |c: &Val| -> R<String> {
@@ -332,7 +368,12 @@ impl Checker<'_> {
         self.check_cond(v, info, source).map(Some)
     }
 
-    fn check_cond(&self, v: &Val, info: &Info, source: &str) -> R<Cond> {
+    fn check_cond(
+        &self,
+        v: &Val,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<Cond> {
         match v {
             Val::Str(s) => {
                 let valid = s.starts_with(|c: char| c.is_ascii_uppercase())
@@ -349,7 +390,7 @@ impl Checker<'_> {
                 check_keys(
                     d,
                     info,
-                    &format!("'if' condition of {source}"),
+                    &Lazy(|f| write!(f, "'if' condition of {source}")),
                     &[],
                     &["all", "any", "not"],
                 )?;
@@ -404,7 +445,7 @@ impl Checker<'_> {
                 info,
                 source,
             )?;
-            let source = format!("{source} '{name}'");
+            let source = Lazy(|f| write!(f, "{source} '{name}'"));
             if self.modern_names() {
                 self.check_name_lower(&name, info, &source, false, false)?;
             } else {
@@ -451,14 +492,24 @@ impl Checker<'_> {
         }
     }
 
-    fn check_type_name(&self, v: Option<&Val>, info: &Info, source: &str) -> R<()> {
+    fn check_type_name(
+        &self,
+        v: Option<&Val>,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<()> {
         match v {
             None | Some(Val::Str(_)) => Ok(()),
             Some(_) => Err(info.err(format!("{source} should be a type name"))),
         }
     }
 
-    fn check_type_name_or_array(&self, v: Option<&Val>, info: &Info, source: &str) -> R<()> {
+    fn check_type_name_or_array(
+        &self,
+        v: Option<&Val>,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<()> {
         match v {
             None | Some(Val::Str(_)) => Ok(()),
             Some(Val::List(l)) => {
@@ -479,14 +530,14 @@ impl Checker<'_> {
         &self,
         value: &[(String, Val)],
         info: &Info,
-        source: &str,
+        source: &(impl std::fmt::Display + ?Sized),
         parent_name: Option<&str>,
     ) -> R<Vec<Member>> {
         let permissive =
             parent_name.is_some_and(|n| self.pragma.member_name_exceptions.iter().any(|e| e == n));
         let mut out = Vec::with_capacity(value.len());
         for (key, arg) in value {
-            let key_source = format!("{source} member '{key}'");
+            let key_source = Lazy(|f| write!(f, "{source} member '{key}'"));
             let (name, optional) = match key.strip_prefix('*') {
                 Some(n) => (n, true),
                 None => (key.as_str(), false),
@@ -508,7 +559,10 @@ impl Checker<'_> {
             if self.dialect >= Dialect::QEMU_10_0 {
                 self.check_type_name_or_array(ty, info, &key_source)?;
             } else {
-                self.check_type_old(ty, info, &key_source, true, None)?;
+                // As a trait object: this recursion must not instantiate a new function
+                // per level of nesting.
+                let key_source: &dyn std::fmt::Display = &key_source;
+                self.check_type_old(ty, info, key_source, true, None)?;
             }
             out.push(Member {
                 name: name.to_owned(),
@@ -529,7 +583,7 @@ impl Checker<'_> {
         &self,
         v: Option<&Val>,
         info: &Info,
-        source: &str,
+        source: &(impl std::fmt::Display + ?Sized),
         allow_array: bool,
         allow_dict: Option<Option<&str>>,
     ) -> R<Option<Vec<Member>>> {
@@ -563,7 +617,7 @@ impl Checker<'_> {
         &self,
         v: Option<&Val>,
         info: &Info,
-        source: &str,
+        source: &(impl std::fmt::Display + ?Sized),
         parent_name: Option<&str>,
     ) -> R<Option<Members>> {
         match v {
@@ -624,7 +678,7 @@ impl Checker<'_> {
         let name = self.check_name_is_str(
             get(expr, meta).unwrap_or(&Val::Bool(false)),
             &info,
-            &format!("'{meta}'"),
+            &Lazy(|f| write!(f, "'{meta}'")),
         )?;
         info.defn = Some(std::sync::Arc::new((meta.to_owned(), name.clone())));
         self.check_defn_name(&name, &info, meta)?;
@@ -887,7 +941,7 @@ impl Checker<'_> {
             }
             let name =
                 self.check_name_is_str(get(d, "name").unwrap_or(&Val::Bool(false)), info, source)?;
-            let source = format!("{source} '{name}'");
+            let source = Lazy(|f| write!(f, "{source} '{name}'"));
             if self.modern_names() {
                 // Values may start with a digit: hide it from the name check.
                 let checked = if name.starts_with(|c: char| c.is_numeric()) {
@@ -1046,7 +1100,12 @@ impl Checker<'_> {
     }
 
     /// Alternate branches may be arrays since 7.x (7.2: `check_type(..., allow_array=True)`).
-    fn check_type_name_or_array_alt(&self, v: Option<&Val>, info: &Info, source: &str) -> R<()> {
+    fn check_type_name_or_array_alt(
+        &self,
+        v: Option<&Val>,
+        info: &Info,
+        source: &(impl std::fmt::Display + ?Sized),
+    ) -> R<()> {
         if self.dialect >= Dialect::QEMU_10_0 {
             self.check_type_name_or_array(v, info, source)
         } else {

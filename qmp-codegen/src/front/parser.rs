@@ -20,6 +20,10 @@ use std::sync::Arc;
 /// rejected with an error instead.
 pub(crate) const MAX_DEPTH: usize = 400;
 
+/// Up to this many keys, a dictionary is checked for duplicates by scanning it; past
+/// it, with a set (a dictionary of 30 000 keys stays linear).
+const DICT_SCAN: usize = 16;
+
 /// A value of the schema language.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
@@ -610,6 +614,18 @@ impl Parser {
     /// After an opening `'`: the string up to the closing one. Errors point at the
     /// opening quote, as QEMU's do.
     fn string(&mut self) -> Result<String> {
+        // The usual string: printable ASCII up to the closing quote, copied at once.
+        let rest = &self.src.as_bytes()[self.cursor..];
+        if let Some(end) = rest
+            .iter()
+            .position(|&b| b == b'\'' || b == b'\\' || !(32..127).contains(&b))
+        {
+            if rest[end] == b'\'' {
+                let out = self.src[self.cursor..self.cursor + end].to_owned();
+                self.cursor += end + 1;
+                return Ok(out);
+            }
+        }
         let mut out = String::new();
         let mut esc = false;
         loop {
@@ -639,7 +655,11 @@ impl Parser {
     }
 
     /// After `{` and a key: the `:` and the key's check; returns the key.
-    fn member_key(&mut self, keys: &HashSet<String>) -> Result<String> {
+    fn member_key(
+        &mut self,
+        out: &[(String, Val)],
+        keys: Option<&HashSet<String>>,
+    ) -> Result<String> {
         let Tok::Str(key) = std::mem::replace(&mut self.tok, Tok::Eof) else {
             return Err(self.error("expected string"));
         };
@@ -648,7 +668,11 @@ impl Parser {
             return Err(self.error("expected ':'"));
         }
         self.accept(true)?;
-        if keys.contains(&key) {
+        let duplicate = match keys {
+            Some(set) => set.contains(&key),
+            None => out.iter().any(|(k, _)| *k == key),
+        };
+        if duplicate {
             return Err(self.error(format!("duplicate key '{key}'")));
         }
         Ok(key)
@@ -660,7 +684,8 @@ impl Parser {
         enum Frame {
             Dict {
                 out: Vec<(String, Val)>,
-                keys: HashSet<String>,
+                /// The keys so far, once there are many (few: `out` is scanned).
+                keys: Option<HashSet<String>>,
                 key: String,
             },
             List(Vec<Val>),
@@ -687,11 +712,10 @@ impl Parser {
                         if !matches!(self.tok, Tok::Str(_)) {
                             return Err(self.error("expected string or '}'"));
                         }
-                        let keys = HashSet::new();
-                        let key = self.member_key(&keys)?;
+                        let key = self.member_key(&[], None)?;
                         stack.push(Frame::Dict {
                             out: Vec::new(),
-                            keys,
+                            keys: None,
                             key,
                         });
                         continue;
@@ -738,7 +762,18 @@ impl Parser {
                     None => return Ok(val),
                     Some(Frame::Dict { out, keys, key }) => {
                         let k = std::mem::take(key);
-                        keys.insert(k.clone());
+                        match keys {
+                            Some(set) => {
+                                set.insert(k.clone());
+                            }
+                            None if out.len() >= DICT_SCAN => {
+                                let mut set: HashSet<String> =
+                                    out.iter().map(|(k, _)| k.clone()).collect();
+                                set.insert(k.clone());
+                                *keys = Some(set);
+                            }
+                            None => {}
+                        }
                         out.push((k, val));
                         match self.tok {
                             Tok::RBrace => {
@@ -753,7 +788,7 @@ impl Parser {
                                 if !matches!(self.tok, Tok::Str(_)) {
                                     return Err(self.error("expected string"));
                                 }
-                                let next = self.member_key(keys)?;
+                                let next = self.member_key(out, keys.as_ref())?;
                                 *key = next;
                                 break;
                             }
