@@ -421,7 +421,7 @@ impl Drop for Registration {
 ///
 /// ```no_run
 /// # async fn f(client: qmp_core::Client) {
-/// use futures_util::StreamExt;
+/// use qmp_core::StreamExt;
 /// use qmp_core::ListenerConfig;
 ///
 /// let mut stops = client.listen(ListenerConfig::new().names(["STOP"]));
