@@ -274,49 +274,33 @@ impl Job {
 
     /// `job-cancel`.
     pub async fn cancel(&mut self) -> Result<()> {
-        // Its next transitions are what wait() and next_status() follow now.
-        self.last = None;
-        self.client
-            .execute(commands::JobCancel {
-                id: self.id.clone(),
-            })
-            .await?;
-        Ok(())
+        let id = self.id.clone();
+        self.act(commands::JobCancel { id }).await
     }
 
     /// `job-complete` (a ready mirror switches over).
     pub async fn complete(&mut self) -> Result<()> {
-        // Its next transitions are what wait() and next_status() follow now.
-        self.last = None;
-        self.client
-            .execute(commands::JobComplete {
-                id: self.id.clone(),
-            })
-            .await?;
-        Ok(())
+        let id = self.id.clone();
+        self.act(commands::JobComplete { id }).await
     }
 
     /// `job-finalize` (a pending job started with `auto-finalize: false`).
     pub async fn finalize(&mut self) -> Result<()> {
-        // Its next transitions are what wait() and next_status() follow now.
-        self.last = None;
-        self.client
-            .execute(commands::JobFinalize {
-                id: self.id.clone(),
-            })
-            .await?;
-        Ok(())
+        let id = self.id.clone();
+        self.act(commands::JobFinalize { id }).await
     }
 
     /// `job-dismiss` (a concluded job started with `auto-dismiss: false`).
     pub async fn dismiss(&mut self) -> Result<()> {
+        let id = self.id.clone();
+        self.act(commands::JobDismiss { id }).await
+    }
+
+    /// Sends a command that moves the job on.
+    async fn act<C: Command>(&mut self, cmd: C) -> Result<()> {
         // Its next transitions are what wait() and next_status() follow now.
         self.last = None;
-        self.client
-            .execute(commands::JobDismiss {
-                id: self.id.clone(),
-            })
-            .await?;
+        self.client.execute(cmd).await?;
         Ok(())
     }
 }
