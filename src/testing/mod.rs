@@ -115,7 +115,45 @@ pub(crate) struct State {
     pub replay: Option<replay::Replay>,
 }
 
+impl State {
+    /// Nothing scripted, received or connected yet.
+    pub(crate) fn new(models: models::State) -> State {
+        State {
+            handlers: HashMap::new(),
+            once: HashMap::new(),
+            received: Vec::new(),
+            models,
+            conn: None,
+            capabilities: Vec::new(),
+            qga: Default::default(),
+            replay: None,
+        }
+    }
+}
+
 impl Shared {
+    /// The state of a fake of `interface` (`qmp`, `qga`) in `release` (the newest
+    /// when `None`), with that release's schema.
+    pub(crate) fn new(
+        interface: &str,
+        release: Option<&str>,
+        state: State,
+    ) -> Result<Arc<Shared>, FakeError> {
+        let releases = schema::releases(interface);
+        let release = release
+            .or_else(|| releases.last().copied())
+            .unwrap_or("10.2");
+        let intro = Intro::load(interface, release).ok_or_else(|| FakeError::UnknownRelease {
+            asked: release.to_owned(),
+            known: releases.join(", "),
+        })?;
+        Ok(Arc::new(Shared {
+            intro,
+            state: Mutex::new(state),
+            arrived: Condvar::new(),
+        }))
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -190,34 +228,18 @@ impl FakeQemuBuilder {
     /// monitor does, until dropped (or until a client says `quit`, with the run-state
     /// model).
     pub fn start(self) -> Result<FakeQemu, FakeError> {
-        let releases = schema::releases("qmp");
-        let release = match &self.release {
-            Some(r) => r.clone(),
-            None => releases.last().copied().unwrap_or("10.2").to_owned(),
+        let replay = match &self.replay {
+            Some(t) => Some(replay::Replay::new(
+                replay::parse_transcript(t).map_err(FakeError::Transcript)?,
+            )),
+            None => None,
         };
-        let intro = Intro::load("qmp", &release).ok_or_else(|| FakeError::UnknownRelease {
-            asked: release.clone(),
-            known: releases.join(", "),
-        })?;
-        let shared = Arc::new(Shared {
-            intro,
-            state: Mutex::new(State {
-                handlers: HashMap::new(),
-                once: HashMap::new(),
-                received: Vec::new(),
-                models: models::State::new(self.models, self.status),
-                conn: None,
-                capabilities: self.capabilities.clone(),
-                qga: Default::default(),
-                replay: match &self.replay {
-                    Some(t) => Some(replay::Replay::new(
-                        replay::parse_transcript(t).map_err(FakeError::Transcript)?,
-                    )),
-                    None => None,
-                },
-            }),
-            arrived: Condvar::new(),
-        });
+        let state = State {
+            capabilities: self.capabilities.clone(),
+            replay,
+            ..State::new(models::State::new(self.models, self.status))
+        };
+        let shared = Shared::new("qmp", self.release.as_deref(), state)?;
         let server = server::Server::start(shared.clone(), self.tcp, server::Dialect::Qmp)?;
         Ok(FakeQemu { shared, server })
     }

@@ -2,14 +2,13 @@
 
 use super::models::{self, Models};
 use super::reply::Reply;
-use super::schema::{self, Intro};
 use super::server::{self, Dialect, Out};
 use super::{FakeError, Shared, State};
 use crate::base64::{decode as unb64, encode as b64};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// The guest agent's own state: files and processes.
@@ -42,32 +41,14 @@ impl FakeQgaBuilder {
 
     /// Starts it on a UNIX socket (as `qemu-ga -m unix-listen` listens).
     pub fn start(self) -> Result<FakeQga, FakeError> {
-        let releases = schema::releases("qga");
-        let release = match &self.release {
-            Some(r) => r.clone(),
-            None => releases.last().copied().unwrap_or("10.2").to_owned(),
+        let state = State {
+            qga: QgaState {
+                next_handle: 1000,
+                ..Default::default()
+            },
+            ..State::new(models::State::new(Models::none(), "running"))
         };
-        let intro = Intro::load("qga", &release).ok_or_else(|| FakeError::UnknownRelease {
-            asked: release.clone(),
-            known: releases.join(", "),
-        })?;
-        let shared = Arc::new(Shared {
-            intro,
-            state: Mutex::new(State {
-                handlers: HashMap::new(),
-                once: HashMap::new(),
-                received: Vec::new(),
-                models: models::State::new(Models::none(), "running"),
-                conn: None,
-                capabilities: Vec::new(),
-                qga: QgaState {
-                    next_handle: 1000,
-                    ..Default::default()
-                },
-                replay: None,
-            }),
-            arrived: Condvar::new(),
-        });
+        let shared = Shared::new("qga", self.release.as_deref(), state)?;
         let server = server::Server::start(shared.clone(), false, Dialect::Qga)?;
         Ok(FakeQga { shared, server })
     }
