@@ -12,7 +12,7 @@ use qemu_qmp::{Client, Compatibility, Error, ErrorClass, Event, RunState};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
@@ -259,34 +259,10 @@ async fn workflow(path: &Path) {
     client.disconnect().await.unwrap();
 }
 
-/// A real QEMU for the workflow: q35, paused, with a virtio-serial bus.
-fn real_machine() -> (Process, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("qmp.sock");
-    let mut c = std::process::Command::new(QEMU);
-    c.current_dir(dir.path())
-        .args([
-            "-M",
-            "q35",
-            "-accel",
-            "tcg",
-            "-m",
-            "128",
-            "-S",
-            "-nodefaults",
-        ])
-        .args(["-display", "none", "-device", "virtio-serial-pci,id=vser0"])
-        .arg("-qmp")
-        .arg(format!("unix:{},server=on,wait=off", sock.display()));
-    let mut p = spawn_process("qemu", c, dir);
-    p.wait_for_socket(&sock);
-    (p, sock)
-}
-
 #[tokio::test]
 async fn the_same_workflow_passes_against_qemu() {
     init_tracing();
-    let (_qemu, sock) = real_machine();
+    let (_qemu, sock) = qemu_q35_paused();
     workflow(&sock).await;
 }
 

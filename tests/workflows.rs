@@ -9,34 +9,10 @@ use qemu_qmp::workflows::jobs::{End, Job};
 use qemu_qmp::workflows::migration::Migration;
 use qemu_qmp::workflows::{guest, hotplug, shutdown, WorkflowError};
 use qemu_qmp::{commands as cmd, types as q, Client, Error};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
-
-/// A real QEMU: q35, paused, a virtio-serial bus.
-fn real() -> (Process, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("qmp.sock");
-    let mut c = std::process::Command::new(QEMU);
-    c.current_dir(dir.path())
-        .args([
-            "-M",
-            "q35",
-            "-accel",
-            "tcg",
-            "-m",
-            "64",
-            "-S",
-            "-nodefaults",
-        ])
-        .args(["-display", "none", "-device", "virtio-serial-pci,id=vser0"])
-        .arg("-qmp")
-        .arg(format!("unix:{},server=on,wait=off", sock.display()));
-    let mut p = spawn_process("qemu", c, dir);
-    p.wait_for_socket(&sock);
-    (p, sock)
-}
 
 async fn client(path: &Path) -> Client {
     let c = Client::builder("workflows").command_timeout(T).build();
@@ -157,7 +133,7 @@ macro_rules! both {
             #[tokio::test]
             async fn qemu() {
                 init_tracing();
-                let (_q, sock) = real();
+                let (_q, sock) = qemu_q35_paused();
                 $body(&sock).await;
             }
             #[tokio::test]
@@ -203,7 +179,7 @@ async fn misbehaviour_is_reported() {
 
 #[tokio::test]
 async fn quit_is_a_clean_end_with_qemu() {
-    let (_q, sock) = real();
+    let (_q, sock) = qemu_q35_paused();
     let c = client(&sock).await;
     shutdown::quit(&c).await.unwrap();
     assert_eq!(c.runstate(), qemu_qmp::RunState::Idle);

@@ -129,6 +129,31 @@ pub fn qemu_unix() -> (Process, PathBuf) {
     (p, sock)
 }
 
+/// A paused q35 machine (TCG) with a virtio-serial bus `vser0`, serving QMP on a UNIX
+/// socket: what the workflow tests need beside `-M none`.
+pub fn qemu_q35_paused() -> (Process, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("qmp.sock");
+    let mut c = Command::new(QEMU);
+    c.current_dir(dir.path())
+        .args([
+            "-M",
+            "q35",
+            "-accel",
+            "tcg",
+            "-m",
+            "128",
+            "-S",
+            "-nodefaults",
+        ])
+        .args(["-display", "none", "-device", "virtio-serial-pci,id=vser0"])
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", sock.display()));
+    let mut p = spawn_process("qemu", c, dir);
+    p.wait_for_socket(&sock);
+    (p, sock)
+}
+
 /// QEMU serving QMP on 127.0.0.1 at a free port.
 pub fn qemu_tcp() -> (Process, u16) {
     let dir = tempfile::tempdir().unwrap();
