@@ -1583,9 +1583,9 @@ impl<'a> Builder<'a> {
             .collect();
         let ents = std::mem::take(&mut self.ents);
         let mut out = r::Resolved::default();
-        let types = ents.iter().filter(|e| e.is_type).count();
-        out.types.reserve(types);
-        out.type_by_name.reserve(types);
+        // `n`, counted above, is the number of types.
+        out.types.reserve(n as usize);
+        out.type_by_name.reserve(n as usize);
         out.commands.reserve(
             ents.iter()
                 .filter(|e| matches!(e.kind, EntKind::Command { .. }))

@@ -822,7 +822,7 @@ fn no_reply_command(msg: &serde_json::Map<String, Value>) -> Option<qemu_qmp::Ra
                 + 'static,
             C::Returns: qemu_qmp::qmp_types::serde::Serialize + std::fmt::Debug,
         {
-            serde_json::from_value::<C>(self.0.clone())
+            C::deserialize(self.0)
                 .map(|c| !c.success_response())
                 .unwrap_or(false)
         }
@@ -831,17 +831,21 @@ fn no_reply_command(msg: &serde_json::Map<String, Value>) -> Option<qemu_qmp::Ra
         return None;
     }
     let name = msg.get("execute")?.as_str()?;
-    let args = msg.get("arguments").and_then(Value::as_object).cloned();
-    let value = Value::Object(args.clone().unwrap_or_default());
-    let silent = qemu_qmp::qga::commands::dispatch(name, NoReply(&value))
-        .or_else(|| qemu_qmp::commands::dispatch(name, NoReply(&value)))
+    let args = msg.get("arguments").and_then(Value::as_object);
+    let empty = Value::Object(serde_json::Map::new());
+    let value = msg
+        .get("arguments")
+        .filter(|_| args.is_some())
+        .unwrap_or(&empty);
+    let silent = qemu_qmp::qga::commands::dispatch(name, NoReply(value))
+        .or_else(|| qemu_qmp::commands::dispatch(name, NoReply(value)))
         .unwrap_or(false);
     if !silent {
         return None;
     }
     Some(
         match args {
-            Some(a) => qemu_qmp::RawCommand::with_arguments(name, a),
+            Some(a) => qemu_qmp::RawCommand::with_arguments(name, a.clone()),
             None => qemu_qmp::RawCommand::new(name),
         }
         .no_reply(),
