@@ -14,7 +14,7 @@
 
 use super::{Result, WorkflowError};
 use crate::types::{
-    MigrationCapability, MigrationCapabilityStatus, MigrationInfo, MigrationStatus,
+    MigrationCapability, MigrationCapabilityStatus, MigrationInfo, MigrationStatus, RunState,
 };
 use crate::{commands, events, Client, TypedListener};
 use std::time::{Duration, Instant};
@@ -80,8 +80,9 @@ impl Migration {
         Ok(self.events.wait(|_| true, timeout).await?.status)
     }
 
-    /// Waits (at most `timeout`) until it has completed; failure and cancellation are
-    /// errors, with QEMU's reason. Returns the final `query-migrate`.
+    /// Waits (at most `timeout`) until it has completed, and the source VM has left
+    /// `finish-migrate`; failure and cancellation are errors, with QEMU's reason.
+    /// Returns the final `query-migrate`.
     pub async fn wait(&self, timeout: Option<Duration>) -> Result<MigrationInfo> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
@@ -90,7 +91,10 @@ impl Migration {
             if let Some(s) = &info.status {
                 if finished(s) {
                     return match s {
-                        MigrationStatus::Completed => Ok(info),
+                        MigrationStatus::Completed => {
+                            self.settled(deadline).await?;
+                            Ok(info)
+                        }
                         MigrationStatus::Cancelled => Err(WorkflowError::MigrationCancelled),
                         _ => Err(WorkflowError::MigrationFailed {
                             reason: info
@@ -115,6 +119,20 @@ impl Migration {
                 Ok(_) | Err(crate::Error::Timeout { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+    }
+
+    /// QEMU reports `completed` a moment before the source leaves `finish-migrate`
+    /// for `postmigrate`: waits (until `deadline`, or at most 10 s) for that, so the
+    /// source's run state is final when [`Migration::wait`] returns.
+    async fn settled(&self, deadline: Option<Instant>) -> Result<()> {
+        let end = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(10));
+        loop {
+            let status = self.client.execute(commands::QueryStatus).await?.status;
+            if status != RunState::FinishMigrate || Instant::now() >= end {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
