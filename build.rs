@@ -35,8 +35,6 @@ fn main() {
         .map(|(_, v)| v);
     let mut config = qmp_codegen::Config::new()
         .doc_mode(qmp_codegen::DocMode::Lenient)
-        // Nobody reads $OUT_DIR; `qmp-codegen generate` gives the same code formatted.
-        .format(false)
         .releases("qmp.rs", schemas("QMP_SCHEMA", "qmp"))
         .releases("qga.rs", schemas("QGA_SCHEMA", "qga"))
         .reference(Some((qmp_codegen::rust::QGA_REFERENCE, "QGA")));

@@ -63,20 +63,6 @@ fn main() {
             ms(total),
             verdict(total < Duration::from_millis(100))
         );
-        // What a build script does: the same, without formatting (`Config::format(false)`).
-        let raw_opts = Options {
-            format: false,
-            ..Options::default()
-        };
-        let (raw_model, raw_built) = best(10, || ir::build(&merged, &raw_opts));
-        let (raw_emit, _) = best(10, || rust::emit(&raw_built));
-        let raw_total = load + raw_model + raw_emit;
-        println!(
-            "  unformatted, as build.rs generates: emit {}, total {}   (target < 100 ms: {})",
-            ms(raw_emit),
-            ms(raw_total),
-            verdict(raw_total < Duration::from_millis(100))
-        );
     } else {
         println!("one schema: skipped, {} not found", source.display());
     }

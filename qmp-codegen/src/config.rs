@@ -23,6 +23,9 @@ pub enum Error {
     /// No output directory was given and `OUT_DIR` is not set (not in a build script).
     #[error("no output directory: call out_dir() or run from a build script (OUT_DIR)")]
     NoOutDir,
+    /// The path given for the `qmp-types` crate is not a Rust path.
+    #[error("types crate path '{0}' is not a Rust path (e.g. ::qmp_types or crate::types)")]
+    TypesCrate(String),
     /// The oldest release asked for is newer than every schema of an output.
     #[error("{file}: no schema is of QEMU {}.{} or newer (the newest is {newest})", min.0, min.1)]
     NoRelease {
@@ -134,14 +137,6 @@ impl Config {
         self
     }
 
-    /// Whether to format the generated code with prettyplease (default true). Without,
-    /// each item is one line, which compiles the same and generates faster (build
-    /// scripts compiled without optimisation spend most of their time formatting).
-    pub fn format(mut self, yes: bool) -> Self {
-        self.options.format = yes;
-        self
-    }
-
     /// Whether to emit rustdoc comments (default true).
     pub fn emit_docs(mut self, yes: bool) -> Self {
         self.options.docs = yes;
@@ -176,6 +171,9 @@ impl Config {
     /// Generates into `dir`.
     pub fn generate_to(&self, dir: impl AsRef<Path>) -> Result<(), Error> {
         let dir = dir.as_ref();
+        if !rust::is_path(&self.options.types_crate) {
+            return Err(Error::TypesCrate(self.options.types_crate.clone()));
+        }
         let in_build_script = std::env::var_os("OUT_DIR").is_some();
         for o in &self.outputs {
             let mut schemas = Vec::new();
@@ -251,5 +249,28 @@ mod tests {
             output_name(Path::new("schema/qmp-10.0.json")),
             "qmp_10_0.rs"
         );
+    }
+
+    #[test]
+    fn a_types_crate_that_is_no_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = dir.path().join("s.json");
+        std::fs::write(&schema, "{ 'struct': 'Point', 'data': { 'x': 'int' } }\n").unwrap();
+        let err = Config::new()
+            .schema(&schema)
+            .types_crate("my types")
+            .generate_to(dir.path())
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::TypesCrate(ref p) if p == "my types"),
+            "{err}"
+        );
+        Config::new()
+            .schema(&schema)
+            .types_crate("crate::qmp_types")
+            .generate_to(dir.path())
+            .unwrap();
+        let code = std::fs::read_to_string(dir.path().join("s.rs")).unwrap();
+        assert!(code.contains("crate::qmp_types::qapi_object!"));
     }
 }

@@ -7,7 +7,7 @@
 //!   [`resolved`] model has every reference bound and every base flattened, once.
 //! * [`versions`]: several releases merged, with what each has.
 //! * [`rust`]: merged releases to Rust source, through a Rust-shaped model
-//!   ([`rust::ir`]), `quote` and `prettyplease`.
+//!   ([`rust::ir`]), written out as formatted source.
 //! * [`snapshot`]: prose-free snapshots of a schema, loadable like the source.
 //! * [`Config`]: a prost-build-style builder for build scripts.
 //!

@@ -173,6 +173,11 @@ fn run(cmd: &str, args: &Args) -> Result<ExitCode, ExitCode> {
                 ..Default::default()
             };
             if let Some(tc) = &args.types_crate {
+                if !rust::is_path(tc) {
+                    return Err(usage_error(format!(
+                        "--types-crate: '{tc}' is not a Rust path (e.g. ::qmp_types)"
+                    )));
+                }
                 opts.types_crate = tc.clone();
             }
             if args.no_links {

@@ -1,49 +1,45 @@
 //! Alternates: an enum decoded by the JSON kind of the value.
 
 use super::ir::{IrKind, IrType, JsonKind};
-use super::{name, Cx};
-use proc_macro2::TokenStream;
-use quote::quote;
+use super::{Cx, Out};
 
-pub(super) fn emit(cx: &Cx, t: &IrType) -> TokenStream {
+pub(super) fn emit(cx: &Cx, o: &mut Out, t: &IrType) {
     let IrKind::Alternate { variants, expected } = &t.kind else {
-        return TokenStream::new();
+        return;
     };
-    let tc = &cx.tc;
-    let ty = name(&t.rust);
-    let wire = &t.wire;
-    let mut defs = Vec::new();
-    let mut specs = Vec::new();
+    let ty = &t.rust;
+    o.doc(&t.doc);
+    o.line(format_args!("#[derive(Clone)]"));
+    o.open(format_args!("pub enum {ty}"));
+    let mut specs = Vec::with_capacity(variants.len());
     for v in variants {
-        let var = name(&v.rust);
-        let doc = cx.doc(&v.doc);
-        let kind = name(match v.kind {
+        let kind = match v.kind {
             JsonKind::String => "String",
             JsonKind::Number => "Number",
             JsonKind::Bool => "Bool",
             JsonKind::Null => "Null",
             JsonKind::Object => "Object",
             JsonKind::Array => "Array",
-        });
+        };
+        o.doc(&v.doc);
         match &v.ty {
             Some(inner) => {
                 let inner = cx.ty(inner, false);
-                defs.push(quote!(#doc #var(#inner)));
-                specs.push(quote!(#var(#inner) = #kind));
+                o.line(format_args!("{}({inner}),", v.rust));
+                specs.push(format!("{}({inner}) = {kind}", v.rust));
             }
             None => {
-                defs.push(quote!(#doc #var));
-                specs.push(quote!(#var = #kind));
+                o.line(format_args!("{},", v.rust));
+                specs.push(format!("{} = {kind}", v.rust));
             }
         }
     }
-    let doc = cx.doc(&t.doc);
-    quote! {
-        #doc
-        #[derive(Clone)]
-        pub enum #ty {
-            #( #defs, )*
-        }
-        #tc::qapi_alternate! { #ty = #wire, #expected { #( #specs, )* } }
-    }
+    o.close("");
+    o.open(format_args!("{}::qapi_alternate!", cx.tc));
+    o.block(
+        format_args!("{ty} = {:?}, {expected:?}", t.wire),
+        &specs,
+        "",
+    );
+    o.close("");
 }

@@ -3,71 +3,67 @@
 
 use super::ir::{Avail, IrCommand, IrData};
 use super::objects::Fields;
-use super::{deprecated, name, Cx};
-use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use super::{deprecated, Cx, Out};
+use std::fmt::Write;
 
 const EXTRA_ARGS_DOC: &str = "Arguments the schema does not describe (QEMU accepts more than it lists, e.g. device properties); sent as given.";
 
 /// `since "8.2", after "7.2.0", first "10.0.0", last "...", removed "..."` for
 /// `qapi_availability!`.
-pub(super) fn avail_tokens(a: &Avail) -> TokenStream {
-    let v3 = |(a, b, c): (u16, u16, u16)| format!("{a}.{b}.{c}");
-    let mut out = TokenStream::new();
+pub(super) fn avail_text(a: &Avail) -> String {
+    let mut out = String::new();
+    let v3 = |out: &mut String, (a, b, c): (u16, u16, u16)| {
+        let _ = write!(out, "\"{a}.{b}.{c}\"");
+    };
     if let Some((a, b)) = a.since {
-        let s = format!("{a}.{b}");
-        out.extend(quote!(since #s,));
+        let _ = write!(out, "since \"{a}.{b}\", ");
     }
     if let Some(v) = a.added_after {
-        let s = v3(v);
-        out.extend(quote!(after #s,));
+        out.push_str("after ");
+        v3(&mut out, v);
+        out.push_str(", ");
     }
-    let first = v3(a.first_seen);
-    out.extend(quote!(first #first));
+    out.push_str("first ");
+    v3(&mut out, a.first_seen);
     if let Some(v) = a.last_seen {
-        let s = v3(v);
-        out.extend(quote!(, last #s));
+        out.push_str(", last ");
+        v3(&mut out, v);
     }
     if let Some(v) = a.removed_by {
-        let s = v3(v);
-        out.extend(quote!(, removed #s));
+        out.push_str(", removed ");
+        v3(&mut out, v);
     }
     out
 }
 
-/// The struct (or unit or newtype) for a command's arguments or an event's data; and
-/// what `qapi_command!` calls its arguments (`none`, `self`, `newtype(T)`).
+/// Writes the struct (or unit or newtype) for a command's arguments or an event's data;
+/// returns what `qapi_command!` calls its arguments (`none`, `self`, `newtype(T)`).
 pub(super) fn data_item(
     cx: &Cx,
-    ty: &Ident,
+    o: &mut Out,
+    ty: &str,
     data: &IrData,
-    doc: TokenStream,
-    dep: TokenStream,
+    doc: &[String],
+    dep: bool,
     extra_doc: &str,
-) -> (TokenStream, TokenStream) {
+) -> String {
     let tc = &cx.tc;
+    o.doc(doc);
+    deprecated(o, dep);
     match data {
-        IrData::None => (
-            quote! {
-                #doc
-                #dep
-                #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-                pub struct #ty;
-                #tc::qapi_unit!(#ty);
-            },
-            quote!(none),
-        ),
+        IrData::None => {
+            o.line(format_args!(
+                "#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]"
+            ));
+            o.line(format_args!("pub struct {ty};"));
+            o.line(format_args!("{tc}::qapi_unit!({ty});"));
+            "none".to_owned()
+        }
         IrData::Newtype(inner) => {
             let inner = cx.ty(inner, true);
-            (
-                quote! {
-                    #doc
-                    #dep
-                    #[derive(Debug, Clone, PartialEq)]
-                    pub struct #ty(pub #inner);
-                },
-                quote!(newtype(#inner)),
-            )
+            o.line(format_args!("#[derive(Debug, Clone, PartialEq)]"));
+            o.line(format_args!("pub struct {ty}(pub {inner});"));
+            format!("newtype({inner})")
         }
         IrData::Inline {
             fields,
@@ -78,113 +74,114 @@ pub(super) fn data_item(
             if let Some(x) = extra {
                 f.extra(cx, x, extra_doc);
             }
-            let derive_default = if *default { quote!(Default,) } else { quote!() };
-            let ctor = f.constructor(cx, ty);
-            let (defs, entries, extra) = (&f.defs, &f.entries, &f.extra);
-            (
-                quote! {
-                    #doc
-                    #dep
-                    #[derive(Clone, #derive_default)]
-                    pub struct #ty {
-                        #( #defs, )*
-                    }
-                    #ctor
-                    #tc::qapi_object! { #ty { #( #entries, )* } #extra }
-                },
-                quote!(self),
-            )
+            f.definition(o, ty, if *default { "Clone, Default" } else { "Clone" });
+            f.constructor(o, ty);
+            f.object_macro(cx, o, ty);
+            "self".to_owned()
         }
     }
 }
 
-pub(super) fn emit(cx: &Cx, c: &IrCommand) -> TokenStream {
-    let tc = &cx.tc;
-    let ty = name(&c.rust);
-    let wire = &c.wire;
+pub(super) fn emit(cx: &Cx, o: &mut Out, c: &IrCommand) {
+    let ty = &c.rust;
     let ret = cx.ty(&c.ret, true);
-    let doc = cx.doc(&c.doc);
-    let (body, args) = data_item(
-        cx,
-        &ty,
-        &c.args,
-        doc,
-        deprecated(c.deprecated),
-        EXTRA_ARGS_DOC,
-    );
-    let mut flags = Vec::new();
+    let args = data_item(cx, o, ty, &c.args, &c.doc, c.deprecated, EXTRA_ARGS_DOC);
+    let mut flags = String::new();
     if c.oob {
-        flags.push(quote!(oob));
+        flags.push_str(", oob");
     }
     if c.no_reply {
-        flags.push(quote!(no_reply));
+        flags.push_str(", no_reply");
     }
-    let avail = avail_tokens(&c.avail);
-    let arg_names: Vec<&str> = c.arg_avail.iter().map(|(n, _)| n.as_str()).collect();
-    let arg_avail: Vec<TokenStream> = c.arg_avail.iter().map(|(_, a)| avail_tokens(a)).collect();
-    quote! {
-        #body
-        #tc::qapi_command! {
-            #ty = #wire, args: #args, returns: #ret #(, #flags)* ;
-            available { #avail } #( #arg_names { #arg_avail } )*
-        }
+    o.open(format_args!("{}::qapi_command!", cx.tc));
+    o.line(format_args!(
+        "{ty} = {:?}, args: {args}, returns: {ret}{flags};",
+        c.wire
+    ));
+    o.line(format_args!("available {{ {} }}", avail_text(&c.avail)));
+    for (name, a) in &c.arg_avail {
+        o.line(format_args!("{name:?} {{ {} }}", avail_text(a)));
     }
+    o.close("");
 }
 
 /// `ALL` (every command with its arguments) and `check_return`.
-pub(super) fn emit_index(cx: &Cx) -> TokenStream {
+pub(super) fn emit_index(cx: &Cx, o: &mut Out) {
     let tc = &cx.tc;
-    let mut entries = Vec::new();
-    let mut arms = Vec::new();
-    let mut avail_arms = Vec::new();
-    let mut visit_arms = Vec::new();
+    let none = "_ => ::core::option::Option::None,";
+    o.doc_line("Every command of the bindings, with its arguments as `(name, optional)`.");
+    o.line(format_args!(
+        "pub const ALL: &[(&str, &[(&str, bool)])] = &["
+    ));
+    o.enter();
     for c in &cx.ir.commands {
-        let wire = &c.wire;
-        let ty = name(&c.rust);
-        avail_arms.push(quote!(#wire => ::core::option::Option::Some(&#ty::AVAILABILITY)));
-        visit_arms.push(quote!(#wire => ::core::option::Option::Some(visitor.visit::<#ty>())));
-        let args: Vec<TokenStream> = c.arg_list.iter().map(|(n, o)| quote!((#n, #o))).collect();
-        entries.push(quote!((#wire, &[#(#args),*])));
+        let args: Vec<String> = c
+            .arg_list
+            .iter()
+            .map(|(n, opt)| format!("({n:?}, {opt})"))
+            .collect();
+        o.list(format_args!("({:?}, &[", c.wire), &args, "]),");
+    }
+    o.leave("];");
+
+    o.doc_line("Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.");
+    o.line(format_args!("#[inline]"));
+    o.line(format_args!("pub fn check_return("));
+    o.line(format_args!("    name: &str,"));
+    o.line(format_args!("    json: &str,"));
+    o.open(format_args!(
+        ") -> ::core::option::Option<::core::result::Result<(), {tc}::serde_json::Error>>"
+    ));
+    o.open(format_args!("match name"));
+    for c in &cx.ir.commands {
         let ret = cx.ty(&c.ret, true);
-        arms.push(quote!(#wire => ::core::option::Option::Some(#tc::serde_json::from_str::<#ret>(json).map(|_| ()))));
+        o.line(format_args!(
+            "{:?} => ::core::option::Option::Some(",
+            c.wire
+        ));
+        o.line(format_args!(
+            "    {tc}::serde_json::from_str::<{ret}>(json).map(|_| ()),"
+        ));
+        o.line(format_args!("),"));
     }
-    let doc_all = cx
-        .doc(&["Every command of the bindings, with its arguments as `(name, optional)`.".into()]);
-    let doc_check = cx.doc(&[
-        "Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.".into(),
-    ]);
-    let doc_dispatch = cx.doc(&[
-        "Calls `visitor.visit::<C>()` with the type `C` of command `name` (see `CommandVisitor`); `None` for a command the bindings do not have.".into(),
-    ]);
-    let doc_avail = cx.doc(&[
-        "When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.".into(),
-    ]);
-    quote! {
-        #doc_all
-        pub const ALL: &[(&str, &[(&str, bool)])] = &[#(#entries),*];
-        #doc_check
-        #[inline]
-        pub fn check_return(name: &str, json: &str) -> ::core::option::Option<::core::result::Result<(), #tc::serde_json::Error>> {
-            match name {
-                #(#arms,)*
-                _ => ::core::option::Option::None,
-            }
-        }
-        #doc_dispatch
-        #[allow(deprecated)]
-        pub fn dispatch<V: #tc::qapi::CommandVisitor>(name: &str, visitor: V) -> ::core::option::Option<V::Output> {
-            match name {
-                #(#visit_arms,)*
-                _ => ::core::option::Option::None,
-            }
-        }
-        #doc_avail
-        #[allow(deprecated)]
-        pub fn availability(name: &str) -> ::core::option::Option<&'static #tc::CommandAvailability> {
-            match name {
-                #(#avail_arms,)*
-                _ => ::core::option::Option::None,
-            }
-        }
+    o.line(format_args!("{none}"));
+    o.close("");
+    o.close("");
+
+    o.doc_line("Calls `visitor.visit::<C>()` with the type `C` of command `name` (see `CommandVisitor`); `None` for a command the bindings do not have.");
+    o.line(format_args!("#[allow(deprecated)]"));
+    o.line(format_args!(
+        "pub fn dispatch<V: {tc}::qapi::CommandVisitor>("
+    ));
+    o.line(format_args!("    name: &str,"));
+    o.line(format_args!("    visitor: V,"));
+    o.open(format_args!(") -> ::core::option::Option<V::Output>"));
+    o.open(format_args!("match name"));
+    for c in &cx.ir.commands {
+        o.line(format_args!(
+            "{:?} => ::core::option::Option::Some(visitor.visit::<{}>()),",
+            c.wire, c.rust
+        ));
     }
+    o.line(format_args!("{none}"));
+    o.close("");
+    o.close("");
+
+    o.doc_line("When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.");
+    o.line(format_args!("#[allow(deprecated)]"));
+    o.line(format_args!("pub fn availability("));
+    o.line(format_args!("    name: &str,"));
+    o.open(format_args!(
+        ") -> ::core::option::Option<&'static {tc}::CommandAvailability>"
+    ));
+    o.open(format_args!("match name"));
+    for c in &cx.ir.commands {
+        o.line(format_args!(
+            "{:?} => ::core::option::Option::Some(&{}::AVAILABILITY),",
+            c.wire, c.rust
+        ));
+    }
+    o.line(format_args!("{none}"));
+    o.close("");
+    o.close("");
 }

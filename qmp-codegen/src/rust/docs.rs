@@ -212,87 +212,84 @@ fn fence(out: &mut Vec<String>, block: &[&str]) {
 /// Inline markup: `@name`, ``literal``, escapes.
 pub fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    let chars: Vec<char> = text.chars().collect();
+    let b = text.as_bytes();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(c) = text[i..].chars().next() {
         match c {
-            '@' if chars
+            '@' if b
                 .get(i + 1)
-                .is_some_and(|c| c.is_ascii_alphabetic() || *c == '_') =>
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') =>
             {
                 let start = i + 1;
                 let mut end = start;
-                while end < chars.len()
-                    && (chars[end].is_ascii_alphanumeric() || "-_.".contains(chars[end]))
+                while end < b.len() && (b[end].is_ascii_alphanumeric() || b"-_.".contains(&b[end]))
                 {
                     end += 1;
                 }
                 // A trailing '.' ends the sentence, not the name.
-                while end > start && chars[end - 1] == '.' {
+                while end > start && b[end - 1] == b'.' {
                     end -= 1;
                 }
-                let name: String = chars[start..end].iter().collect();
                 out.push('`');
-                out.push_str(&name);
+                out.push_str(&text[start..end]);
                 out.push('`');
                 i = end;
             }
             '`' => {
                 // ``literal`` or `interpreted`: a code span either way.
-                let double = chars.get(i + 1) == Some(&'`');
-                let open = if double { 2 } else { 1 };
-                let start = i + open;
-                let mut end = start;
-                while end < chars.len() && chars[end] != '`' {
-                    end += 1;
-                }
-                let code: String = chars[start..end.min(chars.len())].iter().collect();
-                if end >= chars.len() {
-                    out.push_str(&escape(&chars[i..].iter().collect::<String>()));
+                let double = b.get(i + 1) == Some(&b'`');
+                let start = i + if double { 2 } else { 1 };
+                let Some(len) = text[start..].find('`') else {
+                    out.push_str(&escape(&text[i..]));
                     break;
+                };
+                let end = start + len;
+                out.push('`');
+                out.push_str(&text[start..end]);
+                out.push('`');
+                // Past the closing backtick and, for a double one, the character
+                // after it.
+                i = end + 1;
+                if double {
+                    i += text[i..].chars().next().map_or(0, char::len_utf8);
                 }
-                out.push('`');
-                out.push_str(&code.replace('`', "'"));
-                out.push('`');
-                i = end + open;
             }
-            'h' if text[byte_index(&chars, i)..].starts_with("http://")
-                || text[byte_index(&chars, i)..].starts_with("https://") =>
-            {
+            'h' if text[i..].starts_with("http://") || text[i..].starts_with("https://") => {
                 let mut end = i;
-                while end < chars.len()
-                    && !chars[end].is_whitespace()
-                    && !"<>()".contains(chars[end])
-                {
-                    end += 1;
+                for ch in text[i..].chars() {
+                    if ch.is_whitespace() || "<>()".contains(ch) {
+                        break;
+                    }
+                    end += ch.len_utf8();
                 }
-                while end > i && ".,;:".contains(chars[end - 1]) {
+                while end > i && b".,;:".contains(&b[end - 1]) {
                     end -= 1;
                 }
-                let url: String = chars[i..end].iter().collect();
                 out.push('<');
-                out.push_str(&url);
+                out.push_str(&text[i..end]);
                 out.push('>');
                 i = end;
             }
             _ => {
-                out.push_str(&escape(&c.to_string()));
-                i += 1;
+                if needs_escape(c) {
+                    out.push('\\');
+                }
+                out.push(c);
+                i += c.len_utf8();
             }
         }
     }
     out
 }
 
-fn byte_index(chars: &[char], i: usize) -> usize {
-    chars[..i].iter().map(|c| c.len_utf8()).sum()
+fn needs_escape(c: char) -> bool {
+    matches!(c, '[' | ']' | '<' | '>' | '\\' | '|')
 }
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '[' | ']' | '<' | '>' | '\\' | '|') {
+        if needs_escape(c) {
             out.push('\\');
         }
         out.push(c);

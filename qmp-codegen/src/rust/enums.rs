@@ -2,39 +2,29 @@
 //! catch-all for values the bindings do not know.
 
 use super::ir::{IrKind, IrType};
-use super::{deprecated, name, Cx};
-use proc_macro2::TokenStream;
-use quote::quote;
+use super::{deprecated, Cx, Out};
 
-pub(super) fn emit(cx: &Cx, t: &IrType) -> TokenStream {
+pub(super) fn emit(cx: &Cx, o: &mut Out, t: &IrType) {
     let IrKind::Enum { variants, unknown } = &t.kind else {
-        return TokenStream::new();
+        return;
     };
-    let tc = &cx.tc;
-    let ty = name(&t.rust);
-    let idents: Vec<_> = variants.iter().map(|v| name(&v.rust)).collect();
-    let wires: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
-    let attrs: Vec<TokenStream> = variants
-        .iter()
-        .map(|v| {
-            let d = cx.doc(&v.doc);
-            let dep = deprecated(v.deprecated);
-            quote!(#d #dep)
-        })
-        .collect();
-    let doc = cx.doc(&t.doc);
-    let unknown = name(unknown);
-    let unknown_doc = cx.doc(&[
-        "A value the bindings do not know (from a newer or differently built QEMU).".into(),
-    ]);
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum #ty {
-            #( #attrs #idents, )*
-            #unknown_doc
-            #unknown(::std::string::String),
-        }
-        #tc::qapi_enum! { #ty { #( #idents = #wires, )* } #unknown }
+    let ty = &t.rust;
+    o.doc(&t.doc);
+    o.line(format_args!("#[derive(Debug, Clone, PartialEq, Eq, Hash)]"));
+    o.open(format_args!("pub enum {ty}"));
+    for v in variants {
+        o.doc(&v.doc);
+        deprecated(o, v.deprecated);
+        o.line(format_args!("{},", v.rust));
     }
+    o.doc_line("A value the bindings do not know (from a newer or differently built QEMU).");
+    o.line(format_args!("{unknown}(::std::string::String),"));
+    o.close("");
+    let entries: Vec<String> = variants
+        .iter()
+        .map(|v| format!("{} = {:?}", v.rust, v.wire))
+        .collect();
+    o.open(format_args!("{}::qapi_enum!", cx.tc));
+    o.block(format_args!("{ty}"), &entries, &format!(" {unknown}"));
+    o.close("");
 }

@@ -39,9 +39,6 @@ pub struct Options {
     /// QEMU's online reference manual: the page's address and the namespace of its
     /// anchors (`QMP`, `QGA`). `None`: no links.
     pub reference: Option<(String, String)>,
-    /// Whether to format the output with prettyplease (default true). Without, each
-    /// item is one line: the compiler does not mind, and a build script saves the time.
-    pub format: bool,
 }
 
 impl Default for Options {
@@ -51,7 +48,6 @@ impl Default for Options {
             docs: true,
             range: None,
             reference: Some((QMP_REFERENCE.into(), "QMP".into())),
-            format: true,
         }
     }
 }
@@ -333,8 +329,6 @@ pub struct Ir {
     pub types_crate: String,
     /// Whether docs are emitted.
     pub docs: bool,
-    /// Whether the output is formatted.
-    pub format: bool,
     /// The name of the `Event` enum's catch-all variant.
     pub event_unknown: String,
 }
@@ -429,7 +423,6 @@ pub fn build(m: &Merged, opts: &Options) -> Ir {
         events: Vec::new(),
         types_crate: opts.types_crate.clone(),
         docs: opts.docs,
-        format: opts.format,
         event_unknown: String::new(),
     };
     for t in &m.types {

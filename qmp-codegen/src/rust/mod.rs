@@ -1,7 +1,8 @@
 //! Rust code generation, in two steps: [`ir::build`] makes every Rust decision (names,
 //! optionality, boxing, defaults, documentation) from one or several merged releases;
 //! the emitters, one per kind (`enums`, `objects`, `alternates`, `commands`, `events`),
-//! print that model with `quote`, and `prettyplease` formats it.
+//! write that model out as formatted Rust source (`out`): no token streams to build,
+//! parse and pretty-print, which was most of the generator's time.
 //!
 //! Layout of the output (items only, meant to be `include!`d into a module):
 //!
@@ -36,6 +37,7 @@ mod events;
 pub mod ir;
 pub mod names;
 mod objects;
+mod out;
 mod shape;
 
 pub use ir::{Options, QGA_REFERENCE, QMP_REFERENCE};
@@ -43,8 +45,8 @@ pub use ir::{Options, QGA_REFERENCE, QMP_REFERENCE};
 use crate::model::Schema;
 use crate::versions::Merged;
 use ir::{Ir, RustType};
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use out::Out;
+use proc_macro2::TokenStream;
 
 /// Generates formatted Rust source for one schema.
 pub fn generate(schema: &Schema, opts: &Options) -> String {
@@ -55,10 +57,6 @@ pub fn generate(schema: &Schema, opts: &Options) -> String {
 /// Generates formatted Rust source for several releases merged (see
 /// [`versions`](crate::versions)): what the types promise holds for every release of
 /// `opts.range`.
-///
-/// The work is split into independent chunks (two halves of the types, the commands,
-/// the events) that are generated and formatted on two threads when the machine has
-/// more than one core.
 pub fn generate_merged(merged: &Merged, opts: &Options) -> String {
     let ir = ir::build(merged, opts);
     emit(&ir)
@@ -66,306 +64,187 @@ pub fn generate_merged(merged: &Merged, opts: &Options) -> String {
 
 /// Prints a model built by [`ir::build`].
 pub fn emit(ir: &Ir) -> String {
-    let half = ir.types.len() / 2;
-    let chunks = [
-        Chunk::Types(0, half),
-        Chunk::Types(half, ir.types.len()),
-        Chunk::Commands,
-        Chunk::Events,
-    ];
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(2);
-    let out: Vec<String> = if threads > 1 {
-        std::thread::scope(|s| {
-            let a = s.spawn(|| [format_chunk(ir, chunks[0]), format_chunk(ir, chunks[2])]);
-            let [b1, b3] = [format_chunk(ir, chunks[1]), format_chunk(ir, chunks[3])];
-            let [a0, a2] = a.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            vec![a0, b1, a2, b3]
-        })
-    } else {
-        chunks.iter().map(|c| format_chunk(ir, *c)).collect()
-    };
-    let mut result = String::with_capacity(out.iter().map(String::len).sum::<usize>() + 256);
-    result.push_str(&out[0]);
-    result.push_str(&out[1]);
-    for (name, body, what) in [
-        ("commands", &out[2], COMMANDS_DOC),
-        ("events", &out[3], EVENTS_DOC),
-    ] {
-        result.push_str(&format!("/// {what}\npub mod {name} {{\n"));
-        for line in body.lines() {
-            if !line.is_empty() {
-                result.push_str("    ");
-                result.push_str(line);
-            }
-            result.push('\n');
+    let cx = Cx::new(ir);
+    // About 1.1 KB of source per type, command and event.
+    let items = ir.types.len() + ir.commands.len() + ir.events.len();
+    let mut o = Out::new(ir.docs, items * 1100 + 4096);
+    for t in &ir.types {
+        match &t.kind {
+            ir::IrKind::Enum { .. } => enums::emit(&cx, &mut o, t),
+            ir::IrKind::Struct { .. } => objects::emit_struct(&cx, &mut o, t),
+            ir::IrKind::Union { .. } => objects::emit_union(&cx, &mut o, t),
+            ir::IrKind::Alternate { .. } => alternates::emit(&cx, &mut o, t),
         }
-        result.push_str("}\n");
     }
+    events::emit_enum(&cx, &mut o);
+    releases(&cx, &mut o);
+    o.doc_line(COMMANDS_DOC);
+    o.open(format_args!("pub mod commands"));
+    for c in &ir.commands {
+        commands::emit(&cx, &mut o, c);
+    }
+    commands::emit_index(&cx, &mut o);
+    o.close("");
+    o.doc_line(EVENTS_DOC);
+    o.open(format_args!("pub mod events"));
+    for e in &ir.events {
+        events::emit(&cx, &mut o, e);
+    }
+    o.close("");
+    let mut result = o.finish();
     result.push_str(&shape::module(ir));
     result
 }
 
-/// Generates the unformatted token stream (doc comments included).
+/// Generates the same code as a token stream (doc comments as `#[doc]` attributes).
 pub fn generate_tokens(merged: &Merged, opts: &Options) -> TokenStream {
-    let ir = ir::build(merged, opts);
-    let types = chunk_tokens(&ir, Chunk::Types(0, ir.types.len()));
-    let cmds = chunk_tokens(&ir, Chunk::Commands);
-    let evs = chunk_tokens(&ir, Chunk::Events);
-    let cmd_doc = doc_attrs(&[COMMANDS_DOC.into()]);
-    let ev_doc = doc_attrs(&[EVENTS_DOC.into()]);
-    quote! {
-        #types
-        #cmd_doc
-        pub mod commands { #cmds }
-        #ev_doc
-        pub mod events { #evs }
-    }
+    let code = generate_merged(merged, opts);
+    // The emitters write valid Rust; the generated-code tests parse every release's.
+    code.parse().unwrap_or_else(|e| {
+        let msg = format!("qmp-codegen produced invalid Rust: {e}");
+        quote_compile_error(&msg)
+    })
+}
+
+fn quote_compile_error(msg: &str) -> TokenStream {
+    format!("compile_error!({msg:?});")
+        .parse()
+        .unwrap_or_default()
 }
 
 const COMMANDS_DOC: &str = "The schema's commands: one type per command, implementing `Command`.";
 const EVENTS_DOC: &str = "The schema's events: one type per event's data, implementing `Event`.";
 
-/// A part of the output that can be generated on its own.
-#[derive(Clone, Copy)]
-enum Chunk {
-    /// The types with these indices; the last part also gets the `Event` enum and the
-    /// release constants.
-    Types(usize, usize),
-    /// The items of `mod commands`.
-    Commands,
-    /// The items of `mod events`.
-    Events,
-}
-
-fn chunk_tokens(ir: &Ir, chunk: Chunk) -> TokenStream {
-    let mut out = TokenStream::new();
-    for item in chunk_items(ir, chunk) {
-        out.extend(item);
-    }
-    out
-}
-
-/// The items of a chunk, one token stream each.
-fn chunk_items(ir: &Ir, chunk: Chunk) -> Vec<TokenStream> {
-    let cx = Cx::new(ir);
-    let mut out = Vec::new();
-    match chunk {
-        Chunk::Types(from, to) => {
-            for t in &ir.types[from..to] {
-                out.push(match &t.kind {
-                    ir::IrKind::Enum { .. } => enums::emit(&cx, t),
-                    ir::IrKind::Struct { .. } => objects::emit_struct(&cx, t),
-                    ir::IrKind::Union { .. } => objects::emit_union(&cx, t),
-                    ir::IrKind::Alternate { .. } => alternates::emit(&cx, t),
-                });
-            }
-            if to == ir.types.len() {
-                out.push(events::emit_enum(&cx));
-                out.push(releases(&cx));
-            }
-        }
-        Chunk::Commands => {
-            for c in &ir.commands {
-                out.push(commands::emit(&cx, c));
-            }
-            out.push(commands::emit_index(&cx));
-        }
-        Chunk::Events => {
-            for e in &ir.events {
-                out.push(events::emit(&cx, e));
-            }
-        }
-    }
-    out
-}
-
-fn format_chunk(ir: &Ir, chunk: Chunk) -> String {
-    if !ir.format {
-        // One line per item, doc comments as attributes.
-        let mut s = String::new();
-        for item in chunk_items(ir, chunk) {
-            s.push_str(&item.to_string());
-            s.push('\n');
-        }
-        return s;
-    }
-    DOC_TEXTS.with(|d| *d.borrow_mut() = Some(Vec::new()));
-    let tokens = chunk_tokens(ir, chunk);
-    let texts = DOC_TEXTS
-        .with(|d| d.borrow_mut().take())
-        .unwrap_or_default();
-    match syn::parse2::<syn::File>(tokens) {
-        Ok(file) => splice_docs(&prettyplease::unparse(&file), &texts),
-        // Only a bug in this generator can produce unparsable tokens.
-        Err(e) => format!(
-            "compile_error!({:?});\n",
-            format!("qmp-codegen produced invalid Rust: {e}")
-        ),
-    }
-}
-
 /// `RELEASES` and `KNOWN_RELEASES`.
-fn releases(cx: &Cx) -> TokenStream {
+fn releases(cx: &Cx, o: &mut Out) {
     let tc = &cx.tc;
-    let v = |list: &[(u16, u16, u16)]| -> Vec<TokenStream> {
+    let v = |list: &[(u16, u16, u16)]| -> Vec<String> {
         list.iter()
-            .map(|(a, b, c)| quote!(#tc::QemuVersion::new(#a, #b, #c)))
+            .map(|(a, b, c)| format!("{tc}::QemuVersion::new({a}, {b}, {c})"))
             .collect()
     };
-    let range = v(&cx.ir.releases);
-    let known = v(&cx.ir.known);
-    let doc_r = doc_attrs(&["The QEMU releases whose schemas these bindings hold for: every type's promises (which members are always there) are true of each, oldest first.".into()]);
-    let doc_k = doc_attrs(&["Every QEMU release whose schema the bindings were generated from (availability facts are relative to these), oldest first.".into()]);
-    quote! {
-        #doc_r
-        pub const RELEASES: &[#tc::QemuVersion] = &[#(#range),*];
-        #doc_k
-        pub const KNOWN_RELEASES: &[#tc::QemuVersion] = &[#(#known),*];
-    }
+    o.doc_line("The QEMU releases whose schemas these bindings hold for: every type's promises (which members are always there) are true of each, oldest first.");
+    o.list(
+        format_args!("pub const RELEASES: &[{tc}::QemuVersion] = &["),
+        &v(&cx.ir.releases),
+        "];",
+    );
+    o.doc_line("Every QEMU release whose schema the bindings were generated from (availability facts are relative to these), oldest first.");
+    o.list(
+        format_args!("pub const KNOWN_RELEASES: &[{tc}::QemuVersion] = &["),
+        &v(&cx.ir.known),
+        "];",
+    );
 }
 
 /// What every emitter needs.
 pub(crate) struct Cx<'a> {
     pub ir: &'a Ir,
     /// The `qmp-types` path.
-    pub tc: TokenStream,
+    pub tc: String,
 }
 
 impl<'a> Cx<'a> {
     fn new(ir: &'a Ir) -> Self {
-        let tc = ir
-            .types_crate
-            .parse()
-            .unwrap_or_else(|_| quote!(::qmp_types));
-        Cx { ir, tc }
+        Cx {
+            ir,
+            tc: types_crate(ir).to_owned(),
+        }
     }
 
-    /// The tokens of a Rust type; `sub` inside `commands`/`events`.
-    pub fn ty(&self, t: &RustType, sub: bool) -> TokenStream {
+    /// The text of a Rust type; `sub` inside `commands`/`events`.
+    pub fn ty(&self, t: &RustType, sub: bool) -> String {
+        let mut s = String::new();
+        self.push_ty(&mut s, t, sub);
+        s
+    }
+
+    fn push_ty(&self, s: &mut String, t: &RustType, sub: bool) {
         let tc = &self.tc;
         match t {
-            RustType::Prim(p) => p.parse().unwrap_or_else(|_| quote!(#tc::serde_json::Value)),
-            RustType::Value => quote!(#tc::serde_json::Value),
-            RustType::Null => quote!(#tc::Null),
-            RustType::Empty => quote!(#tc::Empty),
+            RustType::Prim(p) => s.push_str(p),
+            RustType::Value => {
+                s.push_str(tc);
+                s.push_str("::serde_json::Value");
+            }
+            RustType::Null => {
+                s.push_str(tc);
+                s.push_str("::Null");
+            }
+            RustType::Empty => {
+                s.push_str(tc);
+                s.push_str("::Empty");
+            }
             RustType::Named(n) => {
-                let id = Ident::new(n, Span::call_site());
                 if sub {
-                    quote!(super::#id)
-                } else {
-                    quote!(#id)
+                    s.push_str("super::");
                 }
+                s.push_str(n);
             }
             RustType::Vec(inner) => {
-                let inner = self.ty(inner, sub);
-                quote!(::std::vec::Vec<#inner>)
+                s.push_str("::std::vec::Vec<");
+                self.push_ty(s, inner, sub);
+                s.push('>');
             }
             RustType::Boxed(inner) => {
-                let inner = self.ty(inner, sub);
-                quote!(::std::boxed::Box<#inner>)
+                s.push_str("::std::boxed::Box<");
+                self.push_ty(s, inner, sub);
+                s.push('>');
             }
         }
     }
 
     /// `serde_json::Map<String, Value>`.
-    pub fn map_ty(&self) -> TokenStream {
+    pub fn map_ty(&self) -> String {
         let tc = &self.tc;
-        quote!(#tc::serde_json::Map<::std::string::String, #tc::serde_json::Value>)
-    }
-
-    /// Doc attributes, when docs are on.
-    pub fn doc(&self, lines: &[String]) -> TokenStream {
-        if self.ir.docs && !lines.is_empty() {
-            doc_attrs(lines)
-        } else {
-            TokenStream::new()
-        }
+        format!("{tc}::serde_json::Map<::std::string::String, {tc}::serde_json::Value>")
     }
 }
 
-/// An identifier for a field or other name that may be a keyword (`r#type`).
-pub(crate) fn ident(s: &str) -> Ident {
-    if names::is_keyword(s) {
-        Ident::new_raw(s, Span::call_site())
+/// The `qmp-types` path of the generated code: [`Options::types_crate`] if it is a
+/// path ([`Config`](crate::Config) and the command line refuse one that is not), else
+/// `::qmp_types`.
+fn types_crate(ir: &Ir) -> &str {
+    if is_path(&ir.types_crate) {
+        &ir.types_crate
     } else {
-        Ident::new(s, Span::call_site())
+        "::qmp_types"
     }
 }
 
-/// A plain identifier (type and variant names are never keywords).
-pub(crate) fn name(s: &str) -> Ident {
-    Ident::new(s, Span::call_site())
+/// Whether `s` is a path generated code can name the `qmp-types` crate by
+/// ([`Options::types_crate`]).
+///
+/// ```
+/// assert!(qmp_codegen::rust::is_path("::qmp_types"));
+/// assert!(qmp_codegen::rust::is_path("crate::types"));
+/// assert!(!qmp_codegen::rust::is_path("qmp types"));
+/// ```
+pub fn is_path(s: &str) -> bool {
+    let s = s.strip_prefix("::").unwrap_or(s);
+    !s.is_empty()
+        && s.split("::").all(|seg| {
+            let mut cs = seg.chars();
+            cs.next()
+                .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                && cs.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        })
+}
+
+/// A field or other name that may be a keyword (`r#type`).
+pub(crate) fn ident(s: &str) -> std::borrow::Cow<'_, str> {
+    if names::is_keyword(s) {
+        format!("r#{s}").into()
+    } else {
+        s.into()
+    }
 }
 
 /// `#[deprecated]` for an item carrying the feature `deprecated`.
-pub(crate) fn deprecated(yes: bool) -> TokenStream {
+pub(crate) fn deprecated(o: &mut Out, yes: bool) {
     if yes {
-        quote!(#[deprecated(note = "deprecated in the QAPI schema")])
-    } else {
-        TokenStream::new()
+        o.line(format_args!(
+            "#[deprecated(note = \"deprecated in the QAPI schema\")]"
+        ));
     }
-}
-
-thread_local! {
-    /// When set, doc text is collected here and stood in for by a marker attribute
-    /// (`#[doc = "\u{1}N"]`), spliced back after formatting: doc text then never goes
-    /// through syn and prettyplease, which is most of their work.
-    static DOC_TEXTS: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
-}
-
-const DOC_MARK: char = '\u{1}';
-
-pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
-    let text = lines.join("\n");
-    let marker = DOC_TEXTS.with(|d| {
-        d.borrow_mut().as_mut().map(|texts| {
-            texts.push(text.clone());
-            format!("{DOC_MARK}{}", texts.len() - 1)
-        })
-    });
-    if let Some(m) = marker {
-        return quote!(#[doc = #m]);
-    }
-    let mut out = TokenStream::new();
-    for l in text.split('\n') {
-        let l = if l.is_empty() {
-            String::new()
-        } else {
-            format!(" {l}")
-        };
-        out.extend(quote!(#[doc = #l]));
-    }
-    out
-}
-
-/// Replaces the marker doc lines of formatted source with the collected doc text.
-fn splice_docs(source: &str, texts: &[String]) -> String {
-    let mut out =
-        String::with_capacity(source.len() + texts.iter().map(|t| t.len() + 64).sum::<usize>());
-    for line in source.lines() {
-        let trimmed = line.trim_start();
-        if let Some(idx) = trimmed
-            .strip_prefix("///")
-            .and_then(|r| r.strip_prefix(DOC_MARK))
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&i| i < texts.len())
-        {
-            let indent = &line[..line.len() - trimmed.len()];
-            for l in texts[idx].split('\n') {
-                out.push_str(indent);
-                out.push_str("///");
-                if !l.is_empty() {
-                    out.push(' ');
-                    out.push_str(l);
-                }
-                out.push('\n');
-            }
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }

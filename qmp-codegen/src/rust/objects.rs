@@ -2,112 +2,148 @@
 //! after the discriminator, holding the branch enum; both go through `qapi_object!`.
 
 use super::ir::{IrField, IrKind, IrType, RustType};
-use super::{ident, name, Cx};
-use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use super::{ident, Cx, Out};
 
-/// The parts of an object type built from its fields.
-#[derive(Default)]
-pub(super) struct Fields {
-    /// `pub name: Type` with docs.
-    pub defs: Vec<TokenStream>,
-    /// `req name = "wire"` for `qapi_object!`.
-    pub entries: Vec<TokenStream>,
-    /// `new()`'s parameters.
-    pub params: Vec<TokenStream>,
-    /// `new()`'s field initializers.
-    pub inits: Vec<TokenStream>,
-    /// `; extra name` for `qapi_object!`.
-    pub extra: TokenStream,
+/// One field of a struct being written.
+struct Def<'a> {
+    doc: Doc<'a>,
+    /// `name: Type`.
+    decl: String,
 }
 
-impl Fields {
-    pub fn new(cx: &Cx, fields: &[IrField], sub: bool) -> Fields {
-        let mut out = Fields::default();
+/// A field's documentation.
+enum Doc<'a> {
+    Lines(&'a [String]),
+    Text(&'a str),
+}
+
+/// The parts of an object type built from its fields.
+pub(super) struct Fields<'a> {
+    defs: Vec<Def<'a>>,
+    /// `req name = "wire"` for `qapi_object!`.
+    entries: Vec<String>,
+    /// `new()`'s parameters.
+    params: Vec<String>,
+    /// `new()`'s field initializers.
+    inits: Vec<String>,
+    /// `; extra name` for `qapi_object!`.
+    extra: String,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(cx: &Cx, fields: &'a [IrField], sub: bool) -> Fields<'a> {
+        let mut out = Fields {
+            defs: Vec::with_capacity(fields.len() + 1),
+            entries: Vec::with_capacity(fields.len() + 1),
+            params: Vec::new(),
+            inits: Vec::with_capacity(fields.len() + 1),
+            extra: String::new(),
+        };
         for f in fields {
             let id = ident(&f.rust);
             let t = cx.ty(&f.ty, sub);
             let wire = &f.wire;
-            let doc = cx.doc(&f.doc);
             if f.required {
-                out.defs.push(quote!(#doc pub #id: #t));
-                out.entries.push(quote!(req #id = #wire));
-                out.params.push(quote!(#id: #t));
-                out.inits.push(quote!(#id));
+                out.entries.push(format!("req {id} = {wire:?}"));
+                out.params.push(format!("{id}: {t}"));
+                out.inits.push(id.to_string());
+                out.defs.push(Def {
+                    doc: Doc::Lines(&f.doc),
+                    decl: format!("{id}: {t}"),
+                });
             } else {
-                out.defs
-                    .push(quote!(#doc pub #id: ::std::option::Option<#t>));
-                out.entries.push(quote!(opt #id = #wire));
-                out.inits.push(quote!(#id: ::std::option::Option::None));
+                out.entries.push(format!("opt {id} = {wire:?}"));
+                out.inits.push(format!("{id}: ::std::option::Option::None"));
+                out.defs.push(Def {
+                    doc: Doc::Lines(&f.doc),
+                    decl: format!("{id}: ::std::option::Option<{t}>"),
+                });
             }
         }
         out
     }
 
     /// Adds the field that keeps unknown members.
-    pub fn extra(&mut self, cx: &Cx, field: &str, what: &str) {
+    pub fn extra(&mut self, cx: &Cx, field: &str, what: &'a str) {
         let id = ident(field);
-        let map = cx.map_ty();
-        let doc = cx.doc(&[what.to_owned()]);
-        self.defs.push(quote!(#doc pub #id: #map));
+        self.defs.push(Def {
+            doc: Doc::Text(what),
+            decl: format!("{id}: {}", cx.map_ty()),
+        });
         self.inits
-            .push(quote!(#id: ::core::default::Default::default()));
-        self.extra = quote!(; extra #id);
+            .push(format!("{id}: ::core::default::Default::default()"));
+        self.extra = format!("; extra {id}");
+    }
+
+    /// `#[derive(..)] pub struct Name { fields }`, after the caller's docs.
+    pub fn definition(&self, o: &mut Out, ty: &str, derives: &str) {
+        o.line(format_args!("#[derive({derives})]"));
+        if self.defs.is_empty() {
+            o.line(format_args!("pub struct {ty} {{}}"));
+            return;
+        }
+        o.open(format_args!("pub struct {ty}"));
+        for d in &self.defs {
+            match d.doc {
+                Doc::Lines(l) => o.doc(l),
+                Doc::Text(t) => o.doc_line(t),
+            }
+            o.line(format_args!("pub {},", d.decl));
+        }
+        o.close("");
     }
 
     /// `impl Name { pub fn new(required...) -> Self }`.
-    pub fn constructor(&self, cx: &Cx, ty: &Ident) -> TokenStream {
-        let doc = cx.doc(&[
-            "A value with the required members given and every optional member absent.".into(),
-        ]);
-        let (params, inits) = (&self.params, &self.inits);
-        quote! {
-            #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
-            impl #ty {
-                #doc
-                #[inline]
-                pub fn new(#(#params),*) -> Self {
-                    Self { #(#inits,)* }
-                }
-            }
+    pub fn constructor(&self, o: &mut Out, ty: &str) {
+        o.line(format_args!(
+            "#[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]"
+        ));
+        o.open(format_args!("impl {ty}"));
+        o.doc_line("A value with the required members given and every optional member absent.");
+        o.line(format_args!("#[inline]"));
+        o.list(format_args!("pub fn new("), &self.params, ") -> Self {");
+        o.enter();
+        if self.inits.is_empty() {
+            o.line(format_args!("Self {{}}"));
+        } else {
+            o.block(format_args!("Self"), &self.inits, "");
         }
+        o.close("");
+        o.close("");
+    }
+
+    /// `qapi_object! { Name { entries } extra }`.
+    pub fn object_macro(&self, cx: &Cx, o: &mut Out, ty: &str) {
+        o.open(format_args!("{}::qapi_object!", cx.tc));
+        o.block(format_args!("{ty}"), &self.entries, &self.extra);
+        o.close("");
     }
 }
 
 pub(super) const EXTRA_DOC: &str =
     "Members the bindings do not know (from a newer QEMU), kept as received.";
 
-pub(super) fn emit_struct(cx: &Cx, t: &IrType) -> TokenStream {
+pub(super) fn emit_struct(cx: &Cx, o: &mut Out, t: &IrType) {
     let IrKind::Struct {
         fields,
         extra,
         default,
     } = &t.kind
     else {
-        return TokenStream::new();
+        return;
     };
-    let tc = &cx.tc;
-    let ty = name(&t.rust);
+    let ty = &t.rust;
     let mut f = Fields::new(cx, fields, false);
     if let Some(x) = extra {
         f.extra(cx, x, EXTRA_DOC);
     }
-    let derive_default = if *default { quote!(Default,) } else { quote!() };
-    let doc = cx.doc(&t.doc);
-    let ctor = f.constructor(cx, &ty);
-    let (defs, entries, extra) = (&f.defs, &f.entries, &f.extra);
-    quote! {
-        #doc
-        #[derive(Clone, #derive_default)]
-        pub struct #ty {
-            #( #defs, )*
-        }
-        #ctor
-        #tc::qapi_object! { #ty { #( #entries, )* } #extra }
-    }
+    o.doc(&t.doc);
+    f.definition(o, ty, if *default { "Clone, Default" } else { "Clone" });
+    f.constructor(o, ty);
+    f.object_macro(cx, o, ty);
 }
 
-pub(super) fn emit_union(cx: &Cx, t: &IrType) -> TokenStream {
+pub(super) fn emit_union(cx: &Cx, o: &mut Out, t: &IrType) {
     let IrKind::Union {
         fields,
         tag_field,
@@ -122,39 +158,43 @@ pub(super) fn emit_union(cx: &Cx, t: &IrType) -> TokenStream {
         extra,
     } = &t.kind
     else {
-        return TokenStream::new();
+        return;
     };
-    let tc = &cx.tc;
-    let ty = name(&t.rust);
-    let branch_ty = name(branch_enum);
-    let tag_ty = name(tag_enum);
+    let ty = &t.rust;
     let mut f = Fields::new(cx, fields, false);
     let tag_id = ident(tag_field);
-    let doc = cx.doc(tag_doc);
-    if *tag_required {
-        f.defs.push(quote!(#doc pub #tag_id: #branch_ty));
-        f.entries.push(quote!(flat #tag_id = #tag_wire));
-        f.params.insert(0, quote!(#tag_id: #branch_ty));
-        f.inits.push(quote!(#tag_id));
+    let tag_ty = if *tag_required {
+        f.entries.push(format!("flat {tag_id} = {tag_wire:?}"));
+        branch_enum.clone()
     } else {
-        f.defs
-            .push(quote!(#doc pub #tag_id: ::std::option::Option<#branch_ty>));
-        f.entries.push(quote!(flat_opt #tag_id = #tag_wire));
-        f.params
-            .insert(0, quote!(#tag_id: ::std::option::Option<#branch_ty>));
-        f.inits.push(quote!(#tag_id));
-    }
+        f.entries.push(format!("flat_opt {tag_id} = {tag_wire:?}"));
+        format!("::std::option::Option<{branch_enum}>")
+    };
+    f.defs.push(Def {
+        doc: Doc::Lines(tag_doc),
+        decl: format!("{tag_id}: {tag_ty}"),
+    });
+    f.params.insert(0, format!("{tag_id}: {tag_ty}"));
+    f.inits.push(tag_id.to_string());
     if let Some(x) = extra {
         f.extra(cx, x, EXTRA_DOC);
     }
+    o.doc(&t.doc);
+    f.definition(o, ty, "Clone");
+    f.constructor(o, ty);
+    f.object_macro(cx, o, ty);
 
     let map = cx.map_ty();
-    let mut defs = Vec::new();
-    let mut specs = Vec::new();
+    o.doc_line(&format!(
+        "The branches of [`{ty}`], selected by its `{tag_wire}` member."
+    ));
+    o.line(format_args!("#[derive(Clone)]"));
+    o.line(format_args!("#[allow(clippy::large_enum_variant)]"));
+    o.open(format_args!("pub enum {branch_enum}"));
+    let mut specs = Vec::with_capacity(branches.len());
     for b in branches {
-        let var = name(&b.variant);
-        let tagv = name(&b.tag_variant);
-        let doc = cx.doc(&b.doc);
+        let (var, tagv) = (&b.variant, &b.tag_variant);
+        o.doc(&b.doc);
         match &b.ty {
             Some(inner) => {
                 let inner = match inner {
@@ -162,44 +202,25 @@ pub(super) fn emit_union(cx: &Cx, t: &IrType) -> TokenStream {
                     // No type of its own in the bindings: its members as received.
                     _ => map.clone(),
                 };
-                defs.push(quote!(#doc #var(#inner)));
-                specs.push(quote!(#var(#inner) = #tagv));
+                o.line(format_args!("{var}({inner}),"));
+                specs.push(format!("{var}({inner}) = {tagv}"));
             }
             None => {
-                defs.push(quote!(#doc #var));
-                specs.push(quote!(#var = #tagv));
+                o.line(format_args!("{var},"));
+                specs.push(format!("{var} = {tagv}"));
             }
         }
     }
-    let unknown = name(unknown);
-    let tag_unknown = name(tag_unknown);
-    let doc = cx.doc(&t.doc);
-    let branch_doc = cx.doc(&[format!(
-        "The branches of [`{}`], selected by its `{}` member.",
-        t.rust, tag_wire
-    )]);
-    let unknown_doc = cx.doc(&[
-        "A branch the bindings do not know: the tag value and the branch's members, as received."
-            .into(),
-    ]);
-    let ctor = f.constructor(cx, &ty);
-    let (fdefs, entries, extra) = (&f.defs, &f.entries, &f.extra);
-    quote! {
-        #doc
-        #[derive(Clone)]
-        pub struct #ty {
-            #( #fdefs, )*
-        }
-        #ctor
-        #tc::qapi_object! { #ty { #( #entries, )* } #extra }
-        #branch_doc
-        #[derive(Clone)]
-        #[allow(clippy::large_enum_variant)]
-        pub enum #branch_ty {
-            #( #defs, )*
-            #unknown_doc
-            #unknown(::std::string::String, #map),
-        }
-        #tc::qapi_branches! { #branch_ty: #tag_ty = #tag_wire { #( #specs, )* } #unknown / #tag_unknown }
-    }
+    o.doc_line(
+        "A branch the bindings do not know: the tag value and the branch's members, as received.",
+    );
+    o.line(format_args!("{unknown}(::std::string::String, {map}),"));
+    o.close("");
+    o.open(format_args!("{}::qapi_branches!", cx.tc));
+    o.block(
+        format_args!("{branch_enum}: {tag_enum} = {tag_wire:?}"),
+        &specs,
+        &format!(" {unknown} / {tag_unknown}"),
+    );
+    o.close("");
 }

@@ -4,14 +4,36 @@
 //! compile, where the same tables as Rust data cost a tenth of the bindings' build.
 
 use super::ir::{Ir, IrData, IrField, IrKind, RustType};
-use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::fmt::Write;
+
+/// `s` as a JSON string.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_str(&mut out, s);
+    out
+}
 
 struct Table<'a> {
     ir: &'a Ir,
     by_rust: HashMap<&'a str, usize>,
-    /// Entries: `(name, kind)`; filled in as references are met.
-    entries: Vec<(String, Value)>,
+    /// Entries: `(name, kind as JSON)`; filled in as references are met.
+    entries: Vec<(String, String)>,
     extra: HashMap<String, u16>,
 }
 
@@ -29,20 +51,20 @@ impl<'a> Table<'a> {
             entries: ir
                 .types
                 .iter()
-                .map(|t| (t.wire.clone(), Value::Null))
+                .map(|t| (t.wire.clone(), String::new()))
                 .collect(),
             extra: HashMap::new(),
         }
     }
 
     /// An entry beyond the named types (built-ins, arrays, argument objects).
-    fn extra(&mut self, key: String, name: String, kind: impl FnOnce(&mut Self) -> Value) -> u16 {
+    fn extra(&mut self, key: String, name: String, kind: impl FnOnce(&mut Self) -> String) -> u16 {
         if let Some(&i) = self.extra.get(&key) {
             return i;
         }
         let i = self.entries.len() as u16;
         self.extra.insert(key, i);
-        self.entries.push((name, Value::Null));
+        self.entries.push((name, String::new()));
         let k = kind(self);
         self.entries[i as usize].1 = k;
         i
@@ -58,7 +80,7 @@ impl<'a> Table<'a> {
             RustType::Vec(inner) => {
                 let e = self.index(inner);
                 let name = format!("[{}]", self.entries[e as usize].0);
-                self.extra(format!("array:{e}"), name, |_| json!({ "Array": e }))
+                self.extra(format!("array:{e}"), name, |_| format!("{{\"Array\":{e}}}"))
             }
             RustType::Prim(p) => {
                 let (name, json) = match *p {
@@ -77,32 +99,38 @@ impl<'a> Table<'a> {
     }
 
     fn builtin(&mut self, name: &str, json: &str) -> u16 {
-        let json = json.to_owned();
-        self.extra(
-            format!("builtin:{name}"),
-            name.to_owned(),
-            move |_| json!({ "Builtin": json }),
-        )
+        self.extra(format!("builtin:{name}"), name.to_owned(), move |_| {
+            format!("{{\"Builtin\":{}}}", json_str(json))
+        })
     }
 
-    fn members(&mut self, fields: &[IrField], extra: Option<(&str, u16)>) -> Value {
-        let mut out = Vec::new();
+    /// `[{"name":..,"ty":..,"optional":..}, ...]`.
+    fn members(&mut self, fields: &[IrField], extra: Option<(&str, u16)>) -> String {
+        let mut out = String::from("[");
+        let member = |out: &mut String, name: &str, ty: u16, optional: bool| {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str("{\"name\":");
+            push_str(out, name);
+            let _ = write!(out, ",\"ty\":{ty},\"optional\":{optional}}}");
+        };
         for f in fields {
             let ty = self.index(&f.ty);
-            out.push(json!({ "name": f.wire, "ty": ty, "optional": !f.required }));
+            member(&mut out, &f.wire, ty, !f.required);
         }
         if let Some((name, ty)) = extra {
-            out.push(json!({ "name": name, "ty": ty, "optional": false }));
+            member(&mut out, name, ty, false);
         }
-        Value::Array(out)
+        out.push(']');
+        out
     }
 
     fn object(&mut self, name: String, fields: &[IrField], key: Option<String>) -> u16 {
-        let fields = fields.to_vec();
         self.extra(
             key.unwrap_or_else(|| format!("object:{name}")),
             name,
-            move |t| json!({ "Object": { "members": t.members(&fields, None) } }),
+            move |t| format!("{{\"Object\":{{\"members\":{}}}}}", t.members(fields, None)),
         )
     }
 
@@ -111,11 +139,14 @@ impl<'a> Table<'a> {
         for (i, t) in ir.types.iter().enumerate() {
             let kind = match &t.kind {
                 IrKind::Enum { variants, .. } => {
-                    let vs: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
-                    json!({ "Enum": vs })
+                    let vs: Vec<String> = variants.iter().map(|v| json_str(&v.wire)).collect();
+                    format!("{{\"Enum\":[{}]}}", vs.join(","))
                 }
                 IrKind::Struct { fields, .. } => {
-                    json!({ "Object": { "members": self.members(fields, None) } })
+                    format!(
+                        "{{\"Object\":{{\"members\":{}}}}}",
+                        self.members(fields, None)
+                    )
                 }
                 IrKind::Union {
                     fields,
@@ -132,19 +163,26 @@ impl<'a> Table<'a> {
                             Some(t) => self.index(t),
                             None => self.index(&RustType::Empty),
                         };
-                        bs.push(json!([b.wire, ty]));
+                        bs.push(format!("[{},{ty}]", json_str(&b.wire)));
                     }
-                    json!({ "Object": { "members": members, "tag": tag_wire, "branches": bs } })
+                    format!(
+                        "{{\"Object\":{{\"members\":{members},\"tag\":{},\"branches\":[{}]}}}}",
+                        json_str(tag_wire),
+                        bs.join(",")
+                    )
                 }
                 IrKind::Alternate { variants, .. } => {
-                    let vs: Vec<u16> = variants
+                    let vs: Vec<String> = variants
                         .iter()
-                        .map(|v| match &v.ty {
-                            Some(t) => self.index(t),
-                            None => self.index(&RustType::Null),
+                        .map(|v| {
+                            match &v.ty {
+                                Some(t) => self.index(t),
+                                None => self.index(&RustType::Null),
+                            }
+                            .to_string()
                         })
                         .collect();
-                    json!({ "Alternate": vs })
+                    format!("{{\"Alternate\":[{}]}}", vs.join(","))
                 }
             };
             self.entries[i] = (t.wire.clone(), kind);
@@ -166,32 +204,70 @@ impl<'a> Table<'a> {
 
 /// The text of `pub mod schema { ... }`.
 pub(super) fn module(ir: &Ir) -> String {
-    let tc = &ir.types_crate;
+    let tc = super::types_crate(ir);
     let mut t = Table::new(ir);
     t.fill();
-    let mut commands = Vec::new();
+    let mut commands = Vec::with_capacity(ir.commands.len());
     for c in &ir.commands {
         let data = t.data("q_obj_", &c.wire, &c.args);
         let ret = t.index(&c.ret);
-        commands.push(json!({ "name": c.wire, "data": data, "returns": ret }));
+        commands.push((c.wire.as_str(), data, Some(ret)));
     }
-    let mut events = Vec::new();
+    let mut events = Vec::with_capacity(ir.events.len());
     for e in &ir.events {
         let data = t.data("q_obj_ev_", &e.wire, &e.data);
-        events.push(json!({ "name": e.wire, "data": data }));
+        events.push((e.wire.as_str(), data, None));
     }
-    let types: Vec<Value> = t
-        .entries
-        .iter()
-        .map(|(name, kind)| json!({ "name": name, "kind": kind }))
-        .collect();
-    let text = json!({ "types": types, "commands": commands, "events": events }).to_string();
+    let mut text = String::with_capacity(
+        t.entries
+            .iter()
+            .map(|(n, k)| n.len() + k.len() + 24)
+            .sum::<usize>()
+            + (commands.len() + events.len()) * 64,
+    );
+    text.push_str("{\"types\":[");
+    for (i, (name, kind)) in t.entries.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str("{\"name\":");
+        push_str(&mut text, name);
+        text.push_str(",\"kind\":");
+        text.push_str(kind);
+        text.push('}');
+    }
+    for (what, list) in [("commands", &commands), ("events", &events)] {
+        let _ = write!(text, "],\"{what}\":[");
+        for (i, (name, data, ret)) in list.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str("{\"name\":");
+            push_str(&mut text, name);
+            match data {
+                Some(d) => {
+                    let _ = write!(text, ",\"data\":{d}");
+                }
+                None => text.push_str(",\"data\":null"),
+            }
+            if let Some(r) = ret {
+                let _ = write!(text, ",\"returns\":{r}");
+            }
+            text.push('}');
+        }
+    }
+    text.push_str("]}");
+    // A raw string with enough `#`s that the text cannot end it.
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
     format!(
         "/// The shape of every type, command and event of the bindings, for comparing with a\n\
          /// server's `query-qmp-schema` down to members and values.\n\
          pub mod schema {{\n    \
          /// The shape as JSON (see `qmp_types::shape`).\n    \
-         pub static SCHEMA_JSON: &str = {text:?};\n\n    \
+         pub static SCHEMA_JSON: &str = r{hashes}\"{text}\"{hashes};\n\n    \
          /// The shape, parsed on first use.\n    \
          pub fn schema() -> &'static {tc}::shape::Schema {{\n        \
          static SCHEMA: ::std::sync::OnceLock<{tc}::shape::Schema> = ::std::sync::OnceLock::new();\n        \

@@ -22,7 +22,12 @@ pub enum Color {
     Unknown(::std::string::String),
 }
 ::qmp_types::qapi_enum! {
-    Color { Red = "red", Green = "green", V2Bit = "2-bit", Old = "old", } Unknown
+    Color {
+        Red = "red",
+        Green = "green",
+        V2Bit = "2-bit",
+        Old = "old",
+    } Unknown
 }
 /// Struct `Shape`.
 ///
@@ -50,7 +55,10 @@ impl Shape {
     }
 }
 ::qmp_types::qapi_object! {
-    Shape { req kind = "kind", opt name = "name", }
+    Shape {
+        req kind = "kind",
+        opt name = "name",
+    }
 }
 /// Enum `ShapeKind`.
 ///
@@ -71,7 +79,11 @@ pub enum ShapeKind {
     Unknown(::std::string::String),
 }
 ::qmp_types::qapi_enum! {
-    ShapeKind { Circle = "circle", Square = "square", Point = "point", } Unknown
+    ShapeKind {
+        Circle = "circle",
+        Square = "square",
+        Point = "point",
+    } Unknown
 }
 /// Struct `Circle`.
 ///
@@ -85,10 +97,7 @@ pub struct Circle {
     /// in mm
     pub radius: u32,
     /// Members the bindings do not know (from a newer QEMU), kept as received.
-    pub extra: ::qmp_types::serde_json::Map<
-        ::std::string::String,
-        ::qmp_types::serde_json::Value,
-    >,
+    pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
 }
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Circle {
@@ -102,7 +111,9 @@ impl Circle {
     }
 }
 ::qmp_types::qapi_object! {
-    Circle { req radius = "radius", }; extra extra
+    Circle {
+        req radius = "radius",
+    }; extra extra
 }
 /// Struct `Square`.
 ///
@@ -118,10 +129,7 @@ pub struct Square {
     /// a keyword member
     pub r#type: ::std::option::Option<::std::string::String>,
     /// Members the bindings do not know (from a newer QEMU), kept as received.
-    pub extra: ::qmp_types::serde_json::Map<
-        ::std::string::String,
-        ::qmp_types::serde_json::Value,
-    >,
+    pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
 }
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Square {
@@ -136,7 +144,10 @@ impl Square {
     }
 }
 ::qmp_types::qapi_object! {
-    Square { req side = "side", opt r#type = "type", }; extra extra
+    Square {
+        req side = "side",
+        opt r#type = "type",
+    }; extra extra
 }
 /// A flat union.
 ///
@@ -152,10 +163,7 @@ pub struct Figure {
     /// The branch, selected by `kind` on the wire.
     pub kind: FigureBranch,
     /// Members the bindings do not know (from a newer QEMU), kept as received.
-    pub extra: ::qmp_types::serde_json::Map<
-        ::std::string::String,
-        ::qmp_types::serde_json::Value,
-    >,
+    pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
 }
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Figure {
@@ -170,7 +178,10 @@ impl Figure {
     }
 }
 ::qmp_types::qapi_object! {
-    Figure { opt name = "name", flat kind = "kind", }; extra extra
+    Figure {
+        opt name = "name",
+        flat kind = "kind",
+    }; extra extra
 }
 /// The branches of [`Figure`], selected by its `kind` member.
 #[derive(Clone)]
@@ -183,17 +194,14 @@ pub enum FigureBranch {
     /// `point` (no further members).
     Point,
     /// A branch the bindings do not know: the tag value and the branch's members, as received.
-    Unknown(
-        ::std::string::String,
-        ::qmp_types::serde_json::Map<
-            ::std::string::String,
-            ::qmp_types::serde_json::Value,
-        >,
-    ),
+    Unknown(::std::string::String, ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>),
 }
 ::qmp_types::qapi_branches! {
-    FigureBranch : ShapeKind = "kind" { Circle(Circle) = Circle, Square(Square) = Square,
-    Point = Point, } Unknown / Unknown
+    FigureBranch: ShapeKind = "kind" {
+        Circle(Circle) = Circle,
+        Square(Square) = Square,
+        Point = Point,
+    } Unknown / Unknown
 }
 /// Struct `Tree`.
 ///
@@ -224,7 +232,11 @@ impl Tree {
     }
 }
 ::qmp_types::qapi_object! {
-    Tree { req label = "label", opt left = "left", opt kids = "kids", }
+    Tree {
+        req label = "label",
+        opt left = "left",
+        opt kids = "kids",
+    }
 }
 /// Alternate `StrOrNull`.
 ///
@@ -241,8 +253,10 @@ pub enum StrOrNull {
     N,
 }
 ::qmp_types::qapi_alternate! {
-    StrOrNull = "StrOrNull", "a string or null" { S(::std::string::String) = String, N =
-    Null, }
+    StrOrNull = "StrOrNull", "a string or null" {
+        S(::std::string::String) = String,
+        N = Null,
+    }
 }
 /// Alternate `Value`.
 ///
@@ -266,8 +280,12 @@ pub enum Value {
 }
 ::qmp_types::qapi_alternate! {
     Value = "Value", "a number or a boolean or a string or an object or an array" {
-    Num(i64) = Number, Flag(bool) = Bool, Kind(ShapeKind) = String, Fig(Figure) = Object,
-    List(::std::vec::Vec < i64 >) = Array, }
+        Num(i64) = Number,
+        Flag(bool) = Bool,
+        Kind(ShapeKind) = String,
+        Fig(Figure) = Object,
+        List(::std::vec::Vec<i64>) = Array,
+    }
 }
 /// Any event of the bindings, for matching; events they do not know decode to the catch-all variant.
 #[derive(Debug, Clone, PartialEq)]
@@ -286,16 +304,15 @@ pub enum Event {
     },
 }
 ::qmp_types::qapi_events! {
-    Event { Drawn = "DRAWN", Cleared = "CLEARED", } Unknown
+    Event {
+        Drawn = "DRAWN",
+        Cleared = "CLEARED",
+    } Unknown
 }
 /// The QEMU releases whose schemas these bindings hold for: every type's promises (which members are always there) are true of each, oldest first.
-pub const RELEASES: &[::qmp_types::QemuVersion] = &[
-    ::qmp_types::QemuVersion::new(10u16, 2u16, 0u16),
-];
+pub const RELEASES: &[::qmp_types::QemuVersion] = &[::qmp_types::QemuVersion::new(10, 2, 0)];
 /// Every QEMU release whose schema the bindings were generated from (availability facts are relative to these), oldest first.
-pub const KNOWN_RELEASES: &[::qmp_types::QemuVersion] = &[
-    ::qmp_types::QemuVersion::new(10u16, 2u16, 0u16),
-];
+pub const KNOWN_RELEASES: &[::qmp_types::QemuVersion] = &[::qmp_types::QemuVersion::new(10, 2, 0)];
 /// The schema's commands: one type per command, implementing `Command`.
 pub mod commands {
     /// Draws.
@@ -331,11 +348,15 @@ pub mod commands {
         }
     }
     ::qmp_types::qapi_object! {
-        Draw { req figure = "figure", opt color = "color", opt label = "label", }
+        Draw {
+            req figure = "figure",
+            opt color = "color",
+            opt label = "label",
+        }
     }
     ::qmp_types::qapi_command! {
-        Draw = "draw", args : self, returns : ::std::vec::Vec < super::Figure >; available {
-        first "10.2.0" }
+        Draw = "draw", args: self, returns: ::std::vec::Vec<super::Figure>;
+        available { first "10.2.0" }
     }
     /// Clears everything.
     ///
@@ -349,8 +370,8 @@ pub mod commands {
     pub struct Clear;
     ::qmp_types::qapi_unit!(Clear);
     ::qmp_types::qapi_command! {
-        Clear = "clear", args : none, returns : ::qmp_types::Empty, oob; available { first
-        "10.2.0" }
+        Clear = "clear", args: none, returns: ::qmp_types::Empty, oob;
+        available { first "10.2.0" }
     }
     /// Command `echo`.
     ///
@@ -373,15 +394,19 @@ pub mod commands {
         /// A value with the required members given and every optional member absent.
         #[inline]
         pub fn new(value: ::qmp_types::serde_json::Value) -> Self {
-            Self { value }
+            Self {
+                value,
+            }
         }
     }
     ::qmp_types::qapi_object! {
-        Echo { req value = "value", }
+        Echo {
+            req value = "value",
+        }
     }
     ::qmp_types::qapi_command! {
-        Echo = "echo", args : self, returns : ::qmp_types::serde_json::Value; available {
-        first "10.2.0" }
+        Echo = "echo", args: self, returns: ::qmp_types::serde_json::Value;
+        available { first "10.2.0" }
     }
     /// Boxed arguments.
     ///
@@ -393,7 +418,7 @@ pub mod commands {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Plant(pub super::Tree);
     ::qmp_types::qapi_command! {
-        Plant = "plant", args : newtype(super::Tree), returns : ::qmp_types::Empty, no_reply;
+        Plant = "plant", args: newtype(super::Tree), returns: ::qmp_types::Empty, no_reply;
         available { first "10.2.0" }
     }
     /// Command `x-add`.
@@ -408,10 +433,7 @@ pub mod commands {
         /// the driver
         pub driver: ::std::string::String,
         /// Arguments the schema does not describe (QEMU accepts more than it lists, e.g. device properties); sent as given.
-        pub extra: ::qmp_types::serde_json::Map<
-            ::std::string::String,
-            ::qmp_types::serde_json::Value,
-        >,
+        pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
     }
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl XAdd {
@@ -425,11 +447,13 @@ pub mod commands {
         }
     }
     ::qmp_types::qapi_object! {
-        XAdd { req driver = "driver", }; extra extra
+        XAdd {
+            req driver = "driver",
+        }; extra extra
     }
     ::qmp_types::qapi_command! {
-        XAdd = "x-add", args : self, returns : ::qmp_types::Empty; available { first "10.2.0"
-        }
+        XAdd = "x-add", args: self, returns: ::qmp_types::Empty;
+        available { first "10.2.0" }
     }
     /// Every command of the bindings, with its arguments as `(name, optional)`.
     pub const ALL: &[(&str, &[(&str, bool)])] = &[
@@ -446,33 +470,21 @@ pub mod commands {
         json: &str,
     ) -> ::core::option::Option<::core::result::Result<(), ::qmp_types::serde_json::Error>> {
         match name {
-            "draw" => {
-                ::core::option::Option::Some(
-                    ::qmp_types::serde_json::from_str::<::std::vec::Vec<super::Figure>>(json)
-                        .map(|_| ()),
-                )
-            }
-            "clear" => {
-                ::core::option::Option::Some(
-                    ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
-                )
-            }
-            "echo" => {
-                ::core::option::Option::Some(
-                    ::qmp_types::serde_json::from_str::<::qmp_types::serde_json::Value>(json)
-                        .map(|_| ()),
-                )
-            }
-            "plant" => {
-                ::core::option::Option::Some(
-                    ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
-                )
-            }
-            "x-add" => {
-                ::core::option::Option::Some(
-                    ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
-                )
-            }
+            "draw" => ::core::option::Option::Some(
+                ::qmp_types::serde_json::from_str::<::std::vec::Vec<super::Figure>>(json).map(|_| ()),
+            ),
+            "clear" => ::core::option::Option::Some(
+                ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
+            ),
+            "echo" => ::core::option::Option::Some(
+                ::qmp_types::serde_json::from_str::<::qmp_types::serde_json::Value>(json).map(|_| ()),
+            ),
+            "plant" => ::core::option::Option::Some(
+                ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
+            ),
+            "x-add" => ::core::option::Option::Some(
+                ::qmp_types::serde_json::from_str::<::qmp_types::Empty>(json).map(|_| ()),
+            ),
             _ => ::core::option::Option::None,
         }
     }
@@ -522,10 +534,7 @@ pub mod events {
         /// optional
         pub when: ::std::option::Option<i64>,
         /// Members the bindings do not know (from a newer QEMU), kept as received.
-        pub extra: ::qmp_types::serde_json::Map<
-            ::std::string::String,
-            ::qmp_types::serde_json::Value,
-        >,
+        pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
     }
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl Drawn {
@@ -540,7 +549,10 @@ pub mod events {
         }
     }
     ::qmp_types::qapi_object! {
-        Drawn { req figure = "figure", opt when = "when", }; extra extra
+        Drawn {
+            req figure = "figure",
+            opt when = "when",
+        }; extra extra
     }
     ::qmp_types::qapi_event!(Drawn = "DRAWN"; available { first "10.2.0" });
     /// Event `CLEARED`.
@@ -559,7 +571,7 @@ pub mod events {
 /// server's `query-qmp-schema` down to members and values.
 pub mod schema {
     /// The shape as JSON (see `qmp_types::shape`).
-    pub static SCHEMA_JSON: &str = "{\"types\":[{\"name\":\"Color\",\"kind\":{\"Enum\":[\"red\",\"green\",\"2-bit\",\"old\"]}},{\"name\":\"Shape\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"kind\",\"ty\":2,\"optional\":false},{\"name\":\"name\",\"ty\":9,\"optional\":true}]}}},{\"name\":\"ShapeKind\",\"kind\":{\"Enum\":[\"circle\",\"square\",\"point\"]}},{\"name\":\"Circle\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"radius\",\"ty\":10,\"optional\":false}]}}},{\"name\":\"Square\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"side\",\"ty\":11,\"optional\":false},{\"name\":\"type\",\"ty\":9,\"optional\":true}]}}},{\"name\":\"Figure\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"name\",\"ty\":9,\"optional\":true},{\"name\":\"kind\",\"ty\":2,\"optional\":false}],\"tag\":\"kind\",\"branches\":[[\"circle\",3],[\"square\",4],[\"point\",12]]}}},{\"name\":\"Tree\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"label\",\"ty\":7,\"optional\":false},{\"name\":\"left\",\"ty\":6,\"optional\":true},{\"name\":\"kids\",\"ty\":13,\"optional\":true}]}}},{\"name\":\"StrOrNull\",\"kind\":{\"Alternate\":[9,14]}},{\"name\":\"Value\",\"kind\":{\"Alternate\":[10,15,2,5,16]}},{\"name\":\"str\",\"kind\":{\"Builtin\":\"string\"}},{\"name\":\"int\",\"kind\":{\"Builtin\":\"int\"}},{\"name\":\"number\",\"kind\":{\"Builtin\":\"number\"}},{\"name\":\"q_empty\",\"kind\":{\"Object\":{\"members\":[]}}},{\"name\":\"[Tree]\",\"kind\":{\"Array\":6}},{\"name\":\"null\",\"kind\":{\"Builtin\":\"null\"}},{\"name\":\"bool\",\"kind\":{\"Builtin\":\"boolean\"}},{\"name\":\"[int]\",\"kind\":{\"Array\":10}},{\"name\":\"q_obj_draw-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"figure\",\"ty\":5,\"optional\":false},{\"name\":\"color\",\"ty\":0,\"optional\":true},{\"name\":\"label\",\"ty\":7,\"optional\":true}]}}},{\"name\":\"[Figure]\",\"kind\":{\"Array\":5}},{\"name\":\"q_obj_echo-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"value\",\"ty\":20,\"optional\":false}]}}},{\"name\":\"any\",\"kind\":{\"Builtin\":\"value\"}},{\"name\":\"q_obj_x-add-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"driver\",\"ty\":9,\"optional\":false}]}}},{\"name\":\"q_obj_ev_DRAWN-arg\",\"kind\":{\"Object\":{\"members\":[{\"name\":\"figure\",\"ty\":5,\"optional\":false},{\"name\":\"when\",\"ty\":10,\"optional\":true}]}}}],\"commands\":[{\"name\":\"draw\",\"data\":17,\"returns\":18},{\"name\":\"clear\",\"data\":null,\"returns\":12},{\"name\":\"echo\",\"data\":19,\"returns\":20},{\"name\":\"plant\",\"data\":6,\"returns\":12},{\"name\":\"x-add\",\"data\":21,\"returns\":12}],\"events\":[{\"name\":\"DRAWN\",\"data\":22},{\"name\":\"CLEARED\",\"data\":null}]}";
+    pub static SCHEMA_JSON: &str = r#"{"types":[{"name":"Color","kind":{"Enum":["red","green","2-bit","old"]}},{"name":"Shape","kind":{"Object":{"members":[{"name":"kind","ty":2,"optional":false},{"name":"name","ty":9,"optional":true}]}}},{"name":"ShapeKind","kind":{"Enum":["circle","square","point"]}},{"name":"Circle","kind":{"Object":{"members":[{"name":"radius","ty":10,"optional":false}]}}},{"name":"Square","kind":{"Object":{"members":[{"name":"side","ty":11,"optional":false},{"name":"type","ty":9,"optional":true}]}}},{"name":"Figure","kind":{"Object":{"members":[{"name":"name","ty":9,"optional":true},{"name":"kind","ty":2,"optional":false}],"tag":"kind","branches":[["circle",3],["square",4],["point",12]]}}},{"name":"Tree","kind":{"Object":{"members":[{"name":"label","ty":7,"optional":false},{"name":"left","ty":6,"optional":true},{"name":"kids","ty":13,"optional":true}]}}},{"name":"StrOrNull","kind":{"Alternate":[9,14]}},{"name":"Value","kind":{"Alternate":[10,15,2,5,16]}},{"name":"str","kind":{"Builtin":"string"}},{"name":"int","kind":{"Builtin":"int"}},{"name":"number","kind":{"Builtin":"number"}},{"name":"q_empty","kind":{"Object":{"members":[]}}},{"name":"[Tree]","kind":{"Array":6}},{"name":"null","kind":{"Builtin":"null"}},{"name":"bool","kind":{"Builtin":"boolean"}},{"name":"[int]","kind":{"Array":10}},{"name":"q_obj_draw-arg","kind":{"Object":{"members":[{"name":"figure","ty":5,"optional":false},{"name":"color","ty":0,"optional":true},{"name":"label","ty":7,"optional":true}]}}},{"name":"[Figure]","kind":{"Array":5}},{"name":"q_obj_echo-arg","kind":{"Object":{"members":[{"name":"value","ty":20,"optional":false}]}}},{"name":"any","kind":{"Builtin":"value"}},{"name":"q_obj_x-add-arg","kind":{"Object":{"members":[{"name":"driver","ty":9,"optional":false}]}}},{"name":"q_obj_ev_DRAWN-arg","kind":{"Object":{"members":[{"name":"figure","ty":5,"optional":false},{"name":"when","ty":10,"optional":true}]}}}],"commands":[{"name":"draw","data":17,"returns":18},{"name":"clear","data":null,"returns":12},{"name":"echo","data":19,"returns":20},{"name":"plant","data":6,"returns":12},{"name":"x-add","data":21,"returns":12}],"events":[{"name":"DRAWN","data":22},{"name":"CLEARED","data":null}]}"#;
 
     /// The shape, parsed on first use.
     pub fn schema() -> &'static ::qmp_types::shape::Schema {
