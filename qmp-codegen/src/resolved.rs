@@ -143,12 +143,19 @@ pub struct EnumMember {
 pub struct ObjectType {
     /// The base type.
     pub base: Option<TypeId>,
-    /// The members declared by the type itself.
-    pub local_members: Vec<Member>,
     /// Every member: the base's (recursively) first, then the local ones.
     pub members: Vec<Member>,
+    /// Where the members declared by the type itself start in `members`.
+    pub local_start: usize,
     /// A union's branches.
     pub branches: Option<Branches>,
+}
+
+impl ObjectType {
+    /// The members declared by the type itself (after its base's).
+    pub fn local_members(&self) -> &[Member] {
+        self.members.get(self.local_start..).unwrap_or_default()
+    }
 }
 
 /// A union's branches.
@@ -177,8 +184,9 @@ pub struct Member {
     pub cond: Option<Cond>,
     /// Its features.
     pub features: Vec<Feature>,
-    /// The type that declares it.
-    pub defined_in: String,
+    /// The type that declares it (this one, a base, or the implicit type of an inline
+    /// base or of a command's or event's arguments).
+    pub defined_in: TypeId,
 }
 
 impl Member {

@@ -139,8 +139,47 @@ fn normalize(v: &Val) -> Val {
     }
 }
 
-fn dict_or_empty(v: &Val) -> &[(String, Val)] {
-    v.as_dict().unwrap_or(&[])
+/// `false`, what a missing `name` is checked as.
+static FALSE: Val = Val::Bool(false);
+
+/// An enum value or feature as QEMU's `normalize_enum`/`normalize_features` leave
+/// it, without the copy: an object's entries (checked against `optional` and a
+/// required `'name'`) and its name, or none and the value itself as its `'name'`.
+fn normalized_named<'v>(
+    v: &'v Val,
+    info: &Info,
+    source: &(impl std::fmt::Display + ?Sized),
+    optional: &[&str],
+) -> R<(&'v [(String, Val)], &'v Val)> {
+    match v {
+        Val::Dict(d) => {
+            check_keys(d, info, source, &["name"], optional)?;
+            Ok((d, get(d, "name").unwrap_or(&FALSE)))
+        }
+        other => Ok((&[], other)),
+    }
+}
+
+/// An object's entries and its `'type'`.
+type Normalized<'v> = (&'v [(String, Val)], Option<&'v Val>);
+
+/// [`normalize`] without the copy: an object's entries, or none and the value itself
+/// as its `'type'`. An object's keys are checked against `required` and `optional`
+/// (the short form has only `'type'`, which always passes).
+fn normalized<'v>(
+    v: &'v Val,
+    info: &Info,
+    source: &(impl std::fmt::Display + ?Sized),
+    required: &[&str],
+    optional: &[&str],
+) -> R<Normalized<'v>> {
+    match v {
+        Val::Dict(d) => {
+            check_keys(d, info, source, required, optional)?;
+            Ok((d, get(d, "type")))
+        }
+        other => Ok((&[], Some(other))),
+    }
 }
 
 impl Checker<'_> {
@@ -434,17 +473,9 @@ impl Checker<'_> {
         };
         let mut out = Vec::new();
         for item in items {
-            let item = match item {
-                Val::Dict(_) => item.clone(),
-                other => Val::Dict(vec![("name".into(), other.clone())]),
-            };
             let source = "'features' member";
-            check_keys(dict_or_empty(&item), info, source, &["name"], &["if"])?;
-            let name = self.check_name_is_str(
-                item.get("name").unwrap_or(&Val::Bool(false)),
-                info,
-                source,
-            )?;
+            let (d, name) = normalized_named(item, info, source, &["if"])?;
+            let name = self.check_name_is_str(name, info, source)?;
             let source = Lazy(|f| write!(f, "{source} '{name}'"));
             if self.modern_names() {
                 self.check_name_lower(&name, info, &source, false, false)?;
@@ -452,7 +483,7 @@ impl Checker<'_> {
                 self.check_name_52(&name, info, &source, false, false, false)?;
             }
             out.push(Feature {
-                cond: self.check_if(item.get("if"), info, &source)?,
+                cond: self.check_if(get(d, "if"), info, &source)?,
                 name,
             });
         }
@@ -550,12 +581,9 @@ impl Checker<'_> {
             if c_chars(name).eq("u".chars()) || c_name_starts_with(name, "has_") {
                 return Err(info.err(format!("{key_source} uses reserved name")));
             }
-            let arg = normalize(arg);
-            let d = dict_or_empty(&arg);
-            check_keys(d, info, &key_source, &["type"], &["if", "features"])?;
+            let (d, ty) = normalized(arg, info, &key_source, &["type"], &["if", "features"])?;
             let cond = self.check_if(get(d, "if"), info, &key_source)?;
             let features = self.check_features(get(d, "features"), info)?;
-            let ty = get(d, "type");
             if self.dialect >= Dialect::QEMU_10_0 {
                 self.check_type_name_or_array(ty, info, &key_source)?;
             } else {
@@ -928,26 +956,21 @@ impl Checker<'_> {
         };
         let mut values = Vec::with_capacity(items.len());
         for item in items {
-            let item = match item {
-                Val::Dict(_) => item.clone(),
-                other => Val::Dict(vec![("name".into(), other.clone())]),
-            };
             let source = "'data' member";
-            let d = dict_or_empty(&item);
-            if self.modern_names() {
-                check_keys(d, info, source, &["name"], &["if", "features"])?;
+            let optional: &[&str] = if self.modern_names() {
+                &["if", "features"]
             } else {
-                check_keys(d, info, source, &["name"], &["if"])?;
-            }
-            let name =
-                self.check_name_is_str(get(d, "name").unwrap_or(&Val::Bool(false)), info, source)?;
+                &["if"]
+            };
+            let (d, name) = normalized_named(item, info, source, optional)?;
+            let name = self.check_name_is_str(name, info, source)?;
             let source = Lazy(|f| write!(f, "{source} '{name}'"));
             if self.modern_names() {
                 // Values may start with a digit: hide it from the name check.
-                let checked = if name.starts_with(|c: char| c.is_numeric()) {
-                    format!("d{name}")
+                let checked: std::borrow::Cow<str> = if name.starts_with(|c: char| c.is_numeric()) {
+                    format!("d{name}").into()
                 } else {
-                    name.clone()
+                    name.as_str().into()
                 };
                 self.check_name_lower(&checked, info, &source, permissive, permissive)?;
             } else {
@@ -1037,11 +1060,8 @@ impl Checker<'_> {
             if self.dialect.has_simple_unions() {
                 self.check_name_52(key, info, &source, false, false, false)?;
             }
-            let value = normalize(value);
-            let d = dict_or_empty(&value);
-            check_keys(d, info, &source, &["type"], &["if"])?;
+            let (d, ty) = normalized(value, info, &source, &["type"], &["if"])?;
             let cond = self.check_if(get(d, "if"), info, &source)?;
-            let ty = get(d, "type");
             if self.dialect >= Dialect::QEMU_10_0 {
                 self.check_type_name(ty, info, &source)?;
             } else {
@@ -1078,11 +1098,8 @@ impl Checker<'_> {
             } else {
                 self.check_name_52(key, info, &source, false, false, false)?;
             }
-            let value = normalize(value);
-            let vd = dict_or_empty(&value);
-            check_keys(vd, info, &source, &["type"], &["if"])?;
+            let (vd, ty) = normalized(value, info, &source, &["type"], &["if"])?;
             let cond = self.check_if(get(vd, "if"), info, &source)?;
-            let ty = get(vd, "type");
             if self.dialect >= Dialect::QEMU_7_2 {
                 self.check_type_name_or_array_alt(ty, info, &source)?;
             } else {

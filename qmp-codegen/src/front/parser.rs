@@ -41,20 +41,6 @@ impl Val {
             _ => None,
         }
     }
-
-    pub(crate) fn as_dict(&self) -> Option<&[(String, Val)]> {
-        match self {
-            Val::Dict(d) => Some(d),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn get(&self, key: &str) -> Option<&Val> {
-        self.as_dict()?
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
-    }
 }
 
 /// One top-level expression with where it is and the doc block before it.
@@ -883,7 +869,10 @@ mod tests {
             p.exprs[0].expr[1].1,
             Val::List(vec![Val::Str("a".into()), Val::Str("b".into())])
         );
-        assert_eq!(p.exprs[1].expr[1].1.get("p\\q"), Some(&Val::List(vec![])));
+        assert_eq!(
+            p.exprs[1].expr[1].1,
+            Val::Dict(vec![("p\\q".into(), Val::List(vec![]))])
+        );
     }
 
     #[test]

@@ -35,8 +35,10 @@ struct RawMember {
     optional: bool,
     cond: Option<Cond>,
     features: Vec<Feature>,
-    defined_in: String,
-    info: Option<Info>,
+    /// The name of the type declaring it, shared by its members.
+    defined_in: Arc<str>,
+    /// That type's entity, once defined (its info is the member's).
+    owner: u32,
     role: &'static str,
     ty: Option<TypeId>,
 }
@@ -46,7 +48,7 @@ struct RawVariant {
     name: String,
     ty_name: String,
     cond: Option<Cond>,
-    defined_in: String,
+    defined_in: Arc<str>,
     info: Option<Info>,
     implicit: bool,
     ty: Option<TypeId>,
@@ -65,8 +67,11 @@ enum EntKind {
     Object {
         base_name: Option<String>,
         base: Option<TypeId>,
+        /// The members declared here, until checked; then they are at the end of
+        /// `members`, from `local_start`.
         local: Vec<RawMember>,
         members: Vec<RawMember>,
+        local_start: usize,
         /// `(tag name, simple, variants, tag type)`.
         branches: Option<(String, bool, Vec<RawVariant>, Option<TypeId>)>,
     },
@@ -109,51 +114,24 @@ struct Ent {
 
 /// The names seen so far in a clash check: `(c_name, name, defined_in, role)`. A
 /// linear scan for the usual handful, a map once there are many (a line of 30 000
-/// members stays linear).
+/// members stays linear). The text of every entry is kept in one buffer, since a large
+/// schema sees millions.
 #[derive(Clone, Default)]
 struct Seen {
+    /// `c_name name defined_in` of each entry, one after the other.
+    text: String,
     entries: Vec<SeenEntry>,
     index: Option<HashMap<String, usize>>,
 }
 
-/// One name seen: its C name, the name and the type defining it, in one allocation
-/// (`c_name \0 name \0 defined_in`), since a large schema sees millions.
+/// Where one entry's text is in [`Seen::text`], and its role.
 #[derive(Clone)]
 struct SeenEntry {
-    text: String,
+    start: usize,
     c_len: usize,
     name_len: usize,
+    end: usize,
     role: &'static str,
-}
-
-impl SeenEntry {
-    fn new(name: &str, defined_in: &str, role: &'static str) -> SeenEntry {
-        let mut text = String::with_capacity(2 * name.len() + defined_in.len() + 2);
-        push_c_name(&mut text, name);
-        let c_len = text.len();
-        text.push('\0');
-        text.push_str(name);
-        text.push('\0');
-        text.push_str(defined_in);
-        SeenEntry {
-            text,
-            c_len,
-            name_len: name.len(),
-            role,
-        }
-    }
-
-    fn c(&self) -> &str {
-        &self.text[..self.c_len]
-    }
-
-    fn name(&self) -> &str {
-        &self.text[self.c_len + 1..self.c_len + 1 + self.name_len]
-    }
-
-    fn defined_in(&self) -> &str {
-        &self.text[self.c_len + self.name_len + 2..]
-    }
 }
 
 /// [`c_name`], appended to `out`.
@@ -164,27 +142,71 @@ fn push_c_name(out: &mut String, name: &str) {
 impl Seen {
     const SCAN: usize = 24;
 
+    fn c(&self, e: &SeenEntry) -> &str {
+        &self.text[e.start..e.start + e.c_len]
+    }
+
+    fn name(&self, e: &SeenEntry) -> &str {
+        &self.text[e.start + e.c_len..e.start + e.c_len + e.name_len]
+    }
+
+    fn defined_in(&self, e: &SeenEntry) -> &str {
+        &self.text[e.start + e.c_len + e.name_len..e.end]
+    }
+
     fn find(&self, c: &str) -> Option<usize> {
         match &self.index {
             Some(ix) => ix.get(c).copied(),
-            None => self.entries.iter().position(|e| e.c() == c),
+            None => self.entries.iter().position(|e| self.c(e) == c),
         }
     }
 
-    fn push(&mut self, e: SeenEntry) {
+    /// Adds `name` (declared by `defined_in`), unless its C name is there already:
+    /// then the index of the entry it clashes with.
+    fn add(&mut self, name: &str, defined_in: &str, role: &'static str) -> Option<usize> {
+        let start = self.text.len();
+        push_c_name(&mut self.text, name);
+        let c_len = self.text.len() - start;
+        if let Some(i) = self.find(&self.text[start..]) {
+            self.text.truncate(start);
+            return Some(i);
+        }
+        self.text.push_str(name);
+        self.text.push_str(defined_in);
+        let e = SeenEntry {
+            start,
+            c_len,
+            name_len: name.len(),
+            end: self.text.len(),
+            role,
+        };
         if let Some(ix) = &mut self.index {
-            ix.insert(e.c().to_owned(), self.entries.len());
+            ix.insert(
+                self.text[start..start + c_len].to_owned(),
+                self.entries.len(),
+            );
         } else if self.entries.len() >= Self::SCAN {
             let mut ix: HashMap<String, usize> = self
                 .entries
                 .iter()
                 .enumerate()
-                .map(|(i, x)| (x.c().to_owned(), i))
+                .map(|(i, x)| (self.c(x).to_owned(), i))
                 .collect();
-            ix.insert(e.c().to_owned(), self.entries.len());
+            ix.insert(
+                self.text[start..start + c_len].to_owned(),
+                self.entries.len(),
+            );
             self.index = Some(ix);
         }
         self.entries.push(e);
+        None
+    }
+
+    /// Empty again, keeping the buffers.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.entries.clear();
+        self.index = None;
     }
 
     /// How many names have been seen: a point [`Seen::rewind`] can return to.
@@ -197,10 +219,33 @@ impl Seen {
     fn rewind(&mut self, mark: usize) {
         if let Some(ix) = &mut self.index {
             for e in &self.entries[mark..] {
-                ix.remove(e.c());
+                ix.remove(&self.text[e.start..e.start + e.c_len]);
             }
         }
+        if let Some(e) = self.entries.get(mark) {
+            self.text.truncate(e.start);
+        }
         self.entries.truncate(mark);
+    }
+}
+
+/// A `by_name` value while building: the entity index, and in the top bit whether it
+/// is a type (types are looked up often: the flag spares a visit to the entity).
+struct Slot;
+
+impl Slot {
+    const TYPE: u32 = 1 << 31;
+
+    fn of(ent: usize, is_type: bool) -> TypeId {
+        TypeId(ent as u32 | if is_type { Slot::TYPE } else { 0 })
+    }
+
+    fn ent(v: TypeId) -> usize {
+        (v.0 & !Slot::TYPE) as usize
+    }
+
+    fn is_type(v: TypeId) -> bool {
+        v.0 & Slot::TYPE != 0
     }
 }
 
@@ -209,7 +254,11 @@ pub(crate) struct Builder<'a> {
     pragma: &'a Pragma,
     check_docs: bool,
     ents: Vec<Ent>,
-    by_name: HashMap<String, usize>,
+    /// Entity index and whether it is a type ([`Slot`]), by name. The table becomes
+    /// the resolved schema's `type_by_name` in place.
+    by_name: HashMap<String, TypeId>,
+    /// Clash-check buffers to reuse.
+    seen_pool: Vec<Seen>,
     docs: Vec<QapiDoc>,
     /// First use of each feature name: the 64-feature limit.
     feature_first: Vec<(String, Option<Info>)>,
@@ -255,6 +304,7 @@ impl<'a> Builder<'a> {
             check_docs: docs == DocMode::Checked,
             ents: Vec::new(),
             by_name: HashMap::new(),
+            seen_pool: Vec::new(),
             docs: Vec::new(),
             feature_first: vec![("deprecated".into(), None), ("unstable".into(), None)],
             feature_seen: ["deprecated".to_owned(), "unstable".to_owned()].into(),
@@ -270,24 +320,34 @@ impl<'a> Builder<'a> {
 
     /// QEMU's `_def_definition`: a name is defined once.
     fn define(&mut self, ent: Ent) -> R<usize> {
-        if let Some(&other) = self.by_name.get(&ent.name) {
-            let o = &self.ents[other];
-            return Err(match &o.info {
-                Some(oi) => {
-                    let prev = oi.err("previous definition");
-                    err(
-                        ent.info.as_ref(),
-                        format!("'{}' is already defined\n{}", ent.name, prev.qemu_text()),
-                    )
-                }
-                None => err(
-                    ent.info.as_ref(),
-                    format!("{} is already defined", self.describe(other)),
-                ),
-            });
-        }
         let id = self.ents.len();
-        self.by_name.insert(ent.name.clone(), id);
+        let slot = match self.by_name.entry(ent.name.clone()) {
+            std::collections::hash_map::Entry::Vacant(v) => v,
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let other = Slot::ent(*o.get());
+                let o = &self.ents[other];
+                return Err(match &o.info {
+                    Some(oi) => {
+                        let prev = oi.err("previous definition");
+                        err(
+                            ent.info.as_ref(),
+                            format!("'{}' is already defined\n{}", ent.name, prev.qemu_text()),
+                        )
+                    }
+                    None => err(
+                        ent.info.as_ref(),
+                        format!("{} is already defined", self.describe(other)),
+                    ),
+                });
+            }
+        };
+        slot.insert(Slot::of(id, ent.is_type));
+        let mut ent = ent;
+        if let EntKind::Object { local, .. } = &mut ent.kind {
+            for m in local {
+                m.owner = id as u32;
+            }
+        }
         self.ents.push(ent);
         Ok(id)
     }
@@ -337,6 +397,7 @@ impl<'a> Builder<'a> {
                 base: None,
                 local: Vec::new(),
                 members: Vec::new(),
+                local_start: 0,
                 branches: None,
             },
             true,
@@ -369,10 +430,7 @@ impl<'a> Builder<'a> {
     /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
     fn array(&mut self, elem: &str, info: Option<&Info>) -> R<String> {
         let name = format!("{elem}List");
-        let exists = self
-            .by_name
-            .get(&name)
-            .is_some_and(|&i| self.ents[i].is_type);
+        let exists = self.by_name.get(&name).is_some_and(|&v| Slot::is_type(v));
         if !exists {
             let mut e = Builder::ent(
                 &name,
@@ -412,7 +470,7 @@ impl<'a> Builder<'a> {
         &mut self,
         ms: &[model::Member],
         info: &Info,
-        defined_in: &str,
+        defined_in: &Arc<str>,
     ) -> R<Vec<RawMember>> {
         let mut out = Vec::with_capacity(ms.len());
         for m in ms {
@@ -424,8 +482,8 @@ impl<'a> Builder<'a> {
                 optional: m.optional,
                 cond: m.cond.clone(),
                 features: m.features.clone(),
-                defined_in: defined_in.to_owned(),
-                info: Some(info.clone()),
+                defined_in: defined_in.clone(),
+                owner: 0,
                 role: "member",
                 ty: None,
             });
@@ -448,7 +506,7 @@ impl<'a> Builder<'a> {
             return Ok(None);
         }
         let name = format!("q_obj_{owner}-{role}");
-        let local = self.members(members, info, &name)?;
+        let local = self.members(members, info, &Arc::from(name.as_str()))?;
         if self.by_name.contains_key(&name) {
             // Several users: only a duplicate definition, flagged later.
             return Ok(Some(name));
@@ -462,6 +520,7 @@ impl<'a> Builder<'a> {
                 base: None,
                 local,
                 members: Vec::new(),
+                local_start: 0,
                 branches: None,
             },
             true,
@@ -495,6 +554,8 @@ impl<'a> Builder<'a> {
             }
             let info = Builder::info_of(d);
             let i = d.info();
+            // What the definition's own members and branches are declared by.
+            let owner: Arc<str> = Arc::from(i.name.as_str());
             self.note_features(&i.features, &info);
             let doc = docs.get_mut(di).and_then(Option::take).map(|doc| {
                 self.docs.push(doc);
@@ -530,13 +591,14 @@ impl<'a> Builder<'a> {
                     self.define(ent)?;
                 }
                 Definition::Struct(s) => {
-                    let local = self.members(&s.members, &info, &i.name)?;
+                    let local = self.members(&s.members, &info, &owner)?;
                     let ent = base_ent(
                         EntKind::Object {
                             base_name: s.base.clone(),
                             base: None,
                             local,
                             members: Vec::new(),
+                            local_start: 0,
                             branches: None,
                         },
                         true,
@@ -560,7 +622,7 @@ impl<'a> Builder<'a> {
                                     name: b.name.clone(),
                                     ty_name,
                                     cond: b.cond.clone(),
-                                    defined_in: i.name.clone(),
+                                    defined_in: owner.clone(),
                                     info: Some(info.clone()),
                                     implicit: false,
                                     ty: None,
@@ -578,7 +640,7 @@ impl<'a> Builder<'a> {
                                     name: b.name.clone(),
                                     ty_name: wrapper,
                                     cond: b.cond.clone(),
-                                    defined_in: i.name.clone(),
+                                    defined_in: owner.clone(),
                                     info: Some(info.clone()),
                                     implicit: false,
                                     ty: None,
@@ -613,8 +675,8 @@ impl<'a> Builder<'a> {
                                 optional: false,
                                 cond: None,
                                 features: Vec::new(),
-                                defined_in: i.name.clone(),
-                                info: Some(info.clone()),
+                                defined_in: owner.clone(),
+                                owner: 0,
                                 role: "member",
                                 ty: None,
                             };
@@ -627,6 +689,7 @@ impl<'a> Builder<'a> {
                             base: None,
                             local,
                             members: Vec::new(),
+                            local_start: 0,
                             branches,
                         },
                         true,
@@ -641,7 +704,7 @@ impl<'a> Builder<'a> {
                             name: b.name.clone(),
                             ty_name,
                             cond: b.cond.clone(),
-                            defined_in: i.name.clone(),
+                            defined_in: owner.clone(),
                             info: Some(info.clone()),
                             implicit: false,
                             ty: None,
@@ -717,8 +780,8 @@ impl<'a> Builder<'a> {
             optional: false,
             cond: None,
             features: Vec::new(),
-            defined_in: name.clone(),
-            info: Some(info.clone()),
+            defined_in: Arc::from(name.as_str()),
+            owner: 0,
             role: "member",
             ty: None,
         };
@@ -734,6 +797,7 @@ impl<'a> Builder<'a> {
                 base: None,
                 local: vec![data],
                 members: Vec::new(),
+                local_start: 0,
                 branches: None,
             },
             true,
@@ -801,10 +865,10 @@ impl<'a> Builder<'a> {
     }
 
     fn lookup_type(&self, name: &str) -> Option<usize> {
-        self.by_name
-            .get(name)
-            .copied()
-            .filter(|&i| self.ents[i].is_type)
+        match self.by_name.get(name) {
+            Some(&v) if Slot::is_type(v) => Some(Slot::ent(v)),
+            _ => None,
+        }
     }
 
     fn resolve(&self, name: &str, info: Option<&Info>, what: &str) -> R<usize> {
@@ -848,19 +912,17 @@ impl<'a> Builder<'a> {
         name: &str,
         defined_in: &str,
     ) -> R<()> {
-        let entry = SeenEntry::new(name, defined_in, role);
-        if let Some(i) = seen.find(entry.c()) {
+        if let Some(i) = seen.add(name, defined_in, role) {
             let prev = &seen.entries[i];
             return Err(err(
                 info,
                 format!(
                     "{} collides with {}",
                     self.describe_member(role, name, defined_in, info),
-                    self.describe_member(prev.role, prev.name(), prev.defined_in(), info)
+                    self.describe_member(prev.role, seen.name(prev), seen.defined_in(prev), info)
                 ),
             ));
         }
-        seen.push(entry);
         Ok(())
     }
 
@@ -964,7 +1026,8 @@ impl<'a> Builder<'a> {
             } => (base_name.clone(), std::mem::take(local), branches.clone()),
             _ => return Ok(()),
         };
-        let mut seen = Seen::default();
+        // A buffer of an earlier check, if any: a large schema checks many objects.
+        let mut seen = self.seen_pool.pop().unwrap_or_default();
         let mut members: Vec<RawMember> = Vec::new();
         let mut base_id = None;
         if let Some(b) = &base_name {
@@ -986,15 +1049,15 @@ impl<'a> Builder<'a> {
             members.extend(base_members);
             base_id = Some(TypeId(base as u32));
         }
-        let mut resolved_local = Vec::with_capacity(local.len());
+        let local_start = members.len();
+        members.reserve(local.len());
         for mut m in local {
             let ty = match self.lookup_type(&m.ty_name) {
                 Some(t) => t,
                 None => {
-                    let what =
-                        self.describe_member(m.role, &m.name, &m.defined_in, m.info.as_ref());
+                    let what = self.describe_member(m.role, &m.name, &m.defined_in, info.as_ref());
                     return Err(err(
-                        m.info.as_ref(),
+                        info.as_ref(),
                         format!("{what} uses unknown type '{}'", m.ty_name),
                     ));
                 }
@@ -1002,11 +1065,10 @@ impl<'a> Builder<'a> {
             m.ty = Some(TypeId(ty as u32));
             let mut fseen = Seen::default();
             for f in &m.features {
-                self.check_clash(m.info.as_ref(), &mut fseen, "feature", &f.name, &m.name)?;
+                self.check_clash(info.as_ref(), &mut fseen, "feature", &f.name, &m.name)?;
             }
             self.check_clash(info.as_ref(), &mut seen, m.role, &m.name, &m.defined_in)?;
-            members.push(m.clone());
-            resolved_local.push(m);
+            members.push(m);
         }
         let mut resolved_branches = None;
         if let Some((tag, simple, variants, _)) = branches {
@@ -1024,20 +1086,22 @@ impl<'a> Builder<'a> {
         }
         if let EntKind::Object {
             base,
-            local: l,
             members: ms,
+            local_start: ls,
             branches: b,
             ..
         } = &mut self.ents[id].kind
         {
             *base = base_id;
-            *l = resolved_local;
             *ms = members;
+            *ls = local_start;
             if resolved_branches.is_some() {
                 *b = resolved_branches;
             }
         }
         self.ents[id].state = State::Done;
+        seen.clear();
+        self.seen_pool.push(seen);
         Ok(())
     }
 
@@ -1421,11 +1485,16 @@ impl<'a> Builder<'a> {
                 None,
                 None,
             )),
-            EntKind::Object { base, local, .. } => Some((
+            EntKind::Object {
+                base,
+                members,
+                local_start,
+                ..
+            } => Some((
                 "member",
-                local
+                members[*local_start..]
                     .iter()
-                    .map(|m| (m.name.clone(), m.features.clone(), m.info.clone()))
+                    .map(|m| (m.name.clone(), m.features.clone(), info.clone()))
                     .collect(),
                 base.map(|b| b.0 as usize),
                 None,
@@ -1557,7 +1626,7 @@ impl<'a> Builder<'a> {
             optional: m.optional,
             cond: m.cond,
             features: m.features,
-            defined_in: m.defined_in,
+            defined_in: map(Some(TypeId(m.owner))),
         };
         let variant = |v: RawVariant| r::Variant {
             name: v.name,
@@ -1576,16 +1645,27 @@ impl<'a> Builder<'a> {
                 (_, Some(of)) => Some(
                     self.by_name
                         .get(of)
-                        .and_then(|&x| self.ents[x].cond.clone()),
+                        .and_then(|&x| self.ents[Slot::ent(x)].cond.clone()),
                 ),
                 _ => None,
             })
             .collect();
         let ents = std::mem::take(&mut self.ents);
         let mut out = r::Resolved::default();
+        // The definitions table becomes the types' table in place: no name is copied
+        // or hashed again.
+        let mut by_name = std::mem::take(&mut self.by_name);
+        by_name.retain(|_, v| Slot::is_type(*v));
+        for v in by_name.values_mut() {
+            *v = type_id
+                .get(Slot::ent(*v))
+                .copied()
+                .flatten()
+                .unwrap_or(TypeId(0));
+        }
+        out.type_by_name = by_name;
         // `n`, counted above, is the number of types.
         out.types.reserve(n as usize);
-        out.type_by_name.reserve(n as usize);
         out.commands.reserve(
             ents.iter()
                 .filter(|e| matches!(e.kind, EntKind::Command { .. }))
@@ -1616,14 +1696,14 @@ impl<'a> Builder<'a> {
                     EntKind::Array { elem, .. } => r::TypeKind::Array(map(elem)),
                     EntKind::Object {
                         base,
-                        local,
                         members,
+                        local_start,
                         branches,
                         ..
                     } => r::TypeKind::Object(r::ObjectType {
                         base: base.map(|b| map(Some(b))),
-                        local_members: local.into_iter().map(member).collect(),
                         members: members.into_iter().map(member).collect(),
+                        local_start,
                         branches: branches.map(|(tag, simple, vs, tt)| r::Branches {
                             tag,
                             tag_type: map(tt),
@@ -1640,8 +1720,7 @@ impl<'a> Builder<'a> {
                     Some(derived) => derived.clone(),
                     None => e.cond,
                 };
-                let id = TypeId(out.types.len() as u32);
-                out.type_by_name.insert(e.name.clone(), id);
+                debug_assert_eq!(type_id[i], Some(TypeId(out.types.len() as u32)));
                 out.types.push(r::Type {
                     name: e.name,
                     origin,

@@ -1804,7 +1804,7 @@ impl<'m> B<'m> {
         // The description from the type that declares it.
         let doc = self
             .m
-            .ty(&merged_name(&newest.defined_in))
+            .ty(&merged_name(&self.rty(nr, newest.defined_in).name))
             .and_then(|t| t.per[nr])
             .and_then(|id| self.rty(nr, id).doc.as_deref())
             .or_else(|| self.item_doc_of(key, nr));
