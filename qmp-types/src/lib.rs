@@ -62,3 +62,13 @@ pub use version::{
 /// Re-exported so that generated code and users name one `serde` and `serde_json`.
 pub use serde;
 pub use serde_json;
+
+/// A JSON object: what generated types keep of members they do not know, and the
+/// members of a union branch they do not know.
+///
+/// ```
+/// let mut extra = qmp_types::JsonObject::new();
+/// extra.insert("x-new".into(), serde_json::json!(1));
+/// assert_eq!(extra["x-new"], 1);
+/// ```
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;

@@ -14,11 +14,10 @@ pub(super) fn emit(cx: &Cx, o: &mut Out, e: &IrEvent) {
         let inner = cx.ty(inner, true);
         o.line(format_args!("{tc}::qapi_newtype!({ty}({inner}));"));
     }
-    o.line(format_args!(
-        "{tc}::qapi_event!({ty} = {:?}; available {{ {} }});",
-        e.wire,
-        avail_text(&e.avail)
-    ));
+    o.open(format_args!("{tc}::qapi_event!"));
+    o.line(format_args!("{ty} = {:?};", e.wire));
+    o.line(format_args!("available {{ {} }}", avail_text(&e.avail)));
+    o.close("");
 }
 
 /// The `Event` enum.

@@ -194,10 +194,9 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// `serde_json::Map<String, Value>`.
+    /// `serde_json::Map<String, Value>`, by its name in `qmp-types`.
     pub fn map_ty(&self) -> String {
-        let tc = &self.tc;
-        format!("{tc}::serde_json::Map<::std::string::String, {tc}::serde_json::Value>")
+        format!("{}::JsonObject", self.tc)
     }
 }
 

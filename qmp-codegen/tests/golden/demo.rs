@@ -97,7 +97,7 @@ pub struct Circle {
     /// in mm
     pub radius: u32,
     /// Members the bindings do not know (from a newer QEMU), kept as received.
-    pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
+    pub extra: ::qmp_types::JsonObject,
 }
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Circle {
@@ -129,7 +129,7 @@ pub struct Square {
     /// a keyword member
     pub r#type: ::std::option::Option<::std::string::String>,
     /// Members the bindings do not know (from a newer QEMU), kept as received.
-    pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
+    pub extra: ::qmp_types::JsonObject,
 }
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Square {
@@ -163,7 +163,7 @@ pub struct Figure {
     /// The branch, selected by `kind` on the wire.
     pub kind: FigureBranch,
     /// Members the bindings do not know (from a newer QEMU), kept as received.
-    pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
+    pub extra: ::qmp_types::JsonObject,
 }
 #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
 impl Figure {
@@ -194,7 +194,7 @@ pub enum FigureBranch {
     /// `point` (no further members).
     Point,
     /// A branch the bindings do not know: the tag value and the branch's members, as received.
-    Unknown(::std::string::String, ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>),
+    Unknown(::std::string::String, ::qmp_types::JsonObject),
 }
 ::qmp_types::qapi_branches! {
     FigureBranch: ShapeKind = "kind" {
@@ -433,7 +433,7 @@ pub mod commands {
         /// the driver
         pub driver: ::std::string::String,
         /// Arguments the schema does not describe (QEMU accepts more than it lists, e.g. device properties); sent as given.
-        pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
+        pub extra: ::qmp_types::JsonObject,
     }
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl XAdd {
@@ -534,7 +534,7 @@ pub mod events {
         /// optional
         pub when: ::std::option::Option<i64>,
         /// Members the bindings do not know (from a newer QEMU), kept as received.
-        pub extra: ::qmp_types::serde_json::Map<::std::string::String, ::qmp_types::serde_json::Value>,
+        pub extra: ::qmp_types::JsonObject,
     }
     #[allow(deprecated, clippy::too_many_arguments, clippy::new_without_default)]
     impl Drawn {
@@ -554,7 +554,10 @@ pub mod events {
             opt when = "when",
         }; extra extra
     }
-    ::qmp_types::qapi_event!(Drawn = "DRAWN"; available { first "10.2.0" });
+    ::qmp_types::qapi_event! {
+        Drawn = "DRAWN";
+        available { first "10.2.0" }
+    }
     /// Event `CLEARED`.
     ///
     /// [QEMU's reference](https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#event-QMP-demo.CLEARED)
@@ -565,7 +568,10 @@ pub mod events {
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     pub struct Cleared;
     ::qmp_types::qapi_unit!(Cleared);
-    ::qmp_types::qapi_event!(Cleared = "CLEARED"; available { first "10.2.0" });
+    ::qmp_types::qapi_event! {
+        Cleared = "CLEARED";
+        available { first "10.2.0" }
+    }
 }
 /// The shape of every type, command and event of the bindings, for comparing with a
 /// server's `query-qmp-schema` down to members and values.
