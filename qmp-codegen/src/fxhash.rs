@@ -1,7 +1,8 @@
 //! A fast non-cryptographic hasher (the one rustc uses) for the generator's many
-//! lookups by name; no untrusted input chooses what is hashed here in a way that
-//! matters (a schema is trusted build input, and the checks that face hostile input
-//! do not use it).
+//! lookups by name. No untrusted input chooses what is hashed here in a way that
+//! matters: a schema is trusted build input for the generator's own tables, and the
+//! front end, which faces hostile input, uses it only to pick a slot of its
+//! direct-mapped name cache (colliding names there only miss the cache).
 
 use std::hash::{BuildHasherDefault, Hasher};
 

@@ -43,7 +43,7 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
     };
     let loc = Location::new(Arc::from("introspection"), 1, Arc::from([]));
     let info = |name: &str, e: &Value| Info {
-        name: name.to_owned(),
+        name: name.to_owned().into(),
         location: loc.clone(),
         module: Arc::from("introspection"),
         cond: None,
@@ -79,7 +79,7 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
                     values: values
                         .into_iter()
                         .map(|n| EnumValue {
-                            name: n,
+                            name: n.into(),
                             cond: None,
                             features: vec![],
                         })
@@ -94,7 +94,7 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
                     .flatten()
                     .filter_map(|m| {
                         Some(Member {
-                            name: m["name"].as_str()?.to_owned(),
+                            name: m["name"].as_str()?.to_owned().into(),
                             optional: m.get("default").is_some(),
                             ty: type_ref(m["type"].as_str()?),
                             cond: None,
@@ -106,13 +106,13 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
                     (Some(tag), Some(vs)) => defs.push(Definition::Union(Union {
                         info: info(name, e),
                         base: Some(Members::Inline(members)),
-                        discriminator: Some(tag.to_owned()),
+                        discriminator: Some(tag.to_owned().into()),
                         branches: vs
                             .iter()
                             .filter_map(|v| {
                                 Some(Branch {
-                                    name: v["case"].as_str()?.to_owned(),
-                                    ty: TypeRef::Named(v["type"].as_str()?.to_owned()),
+                                    name: v["case"].as_str()?.to_owned().into(),
+                                    ty: TypeRef::Named(v["type"].as_str()?.to_owned().into()),
                                     cond: None,
                                 })
                             })
@@ -134,7 +134,7 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
                     .enumerate()
                     .filter_map(|(i, m)| {
                         Some(AltBranch {
-                            name: format!("b{i}"),
+                            name: format!("b{i}").into(),
                             ty: type_ref(m["type"].as_str()?),
                             cond: None,
                         })
@@ -143,7 +143,9 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
             })),
             "command" => defs.push(Definition::Command(Command {
                 info: info(name, e),
-                data: e["arg-type"].as_str().map(|t| Members::Named(t.to_owned())),
+                data: e["arg-type"]
+                    .as_str()
+                    .map(|t| Members::Named(t.to_owned().into())),
                 boxed: false,
                 returns: e["ret-type"].as_str().map(type_ref),
                 gen: true,
@@ -154,7 +156,9 @@ pub fn from_json(v: &Value) -> Result<Schema, String> {
             })),
             "event" => defs.push(Definition::Event(Event {
                 info: info(name, e),
-                data: e["arg-type"].as_str().map(|t| Members::Named(t.to_owned())),
+                data: e["arg-type"]
+                    .as_str()
+                    .map(|t| Members::Named(t.to_owned().into())),
                 boxed: false,
             })),
             other => return Err(format!("entry '{name}' has unknown meta-type '{other}'")),
@@ -177,7 +181,7 @@ fn features(e: &Value) -> Vec<Feature> {
         .flatten()
         .filter_map(|f| {
             Some(Feature {
-                name: f.as_str()?.to_owned(),
+                name: f.as_str()?.to_owned().into(),
                 cond: None,
             })
         })
@@ -186,8 +190,8 @@ fn features(e: &Value) -> Vec<Feature> {
 
 fn type_ref(t: &str) -> TypeRef {
     match t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        Some(inner) => TypeRef::Array(inner.to_owned()),
-        None => TypeRef::Named(t.to_owned()),
+        Some(inner) => TypeRef::Array(inner.to_owned().into()),
+        None => TypeRef::Named(t.to_owned().into()),
     }
 }
 
@@ -446,8 +450,8 @@ impl Walk<'_, '_> {
                     for n in names {
                         if let Some(ty) = by.get(*n) {
                             let (tx, ty) = (
-                                TypeRef::Named(bx[*n].to_owned()),
-                                TypeRef::Named((*ty).to_owned()),
+                                TypeRef::Named(bx[*n].to_owned().into()),
+                                TypeRef::Named((*ty).to_owned().into()),
                             );
                             self.types(&format!("{label}[{n}]"), &tx, &ty);
                         }
@@ -556,7 +560,7 @@ pub fn to_json_named(
         let names: Vec<Value> = fs
             .iter()
             .filter(|f| holds(f.cond.as_ref(), config))
-            .map(|f| Value::String(f.name.clone()))
+            .map(|f| Value::String(f.name.to_string()))
             .collect();
         (!names.is_empty()).then_some(Value::Array(names))
     };
@@ -686,7 +690,7 @@ pub fn to_json_named(
         .names
         .iter()
         .filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit()))
-        .map(|(id, n)| (n.clone(), res.ty(*id).name.clone()))
+        .map(|(id, n)| (n.clone(), res.ty(*id).name.to_string()))
         .collect();
     (Value::Array(out), names)
 }
@@ -729,7 +733,7 @@ impl Writer<'_> {
             return n.clone();
         }
         let name = match &self.res.ty(id).kind {
-            TypeKind::Builtin(_) => self.res.ty(id).name.clone(),
+            TypeKind::Builtin(_) => self.res.ty(id).name.to_string(),
             TypeKind::Array(el) => format!("[{}]", self.use_type(*el)),
             _ => {
                 self.masked += 1;

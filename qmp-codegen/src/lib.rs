@@ -33,6 +33,7 @@ mod front;
 mod fxhash;
 pub mod introspect;
 pub mod model;
+mod name;
 pub mod resolved;
 pub mod rust;
 pub mod snapshot;

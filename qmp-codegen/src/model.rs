@@ -9,6 +9,8 @@ pub use crate::front::parser::Pragma;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+pub use crate::name::Name;
+
 /// A whole schema.
 #[derive(Debug, Clone)]
 pub struct Schema {
@@ -85,7 +87,7 @@ impl Definition {
 #[derive(Debug, Clone)]
 pub struct Info {
     /// The name as written.
-    pub name: String,
+    pub name: Name,
     /// Where it is defined.
     pub location: Location,
     /// The file (QAPI module) it is in, relative to the top schema file's directory;
@@ -157,7 +159,7 @@ impl std::fmt::Display for Cond {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feature {
     /// The name.
-    pub name: String,
+    pub name: Name,
     /// Its `if` condition.
     pub cond: Option<Cond>,
 }
@@ -166,9 +168,9 @@ pub struct Feature {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TypeRef {
     /// `'Name'`
-    Named(String),
+    Named(Name),
     /// `['Name']`
-    Array(String),
+    Array(Name),
 }
 
 impl TypeRef {
@@ -193,7 +195,7 @@ impl std::fmt::Display for TypeRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     /// The wire name (without the `*` of optional members).
-    pub name: String,
+    pub name: Name,
     /// Whether it may be absent.
     pub optional: bool,
     /// Its type.
@@ -215,7 +217,7 @@ impl Member {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Members {
     /// The name of a struct (or, with `boxed`, a union).
-    Named(String),
+    Named(Name),
     /// Inline members (QEMU's implicit `q_obj_*` types).
     Inline(Vec<Member>),
 }
@@ -235,7 +237,7 @@ pub struct Enum {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumValue {
     /// The wire string.
-    pub name: String,
+    pub name: Name,
     /// Its `if` condition.
     pub cond: Option<Cond>,
     /// Its features.
@@ -248,7 +250,7 @@ pub struct Struct {
     /// Name, location, condition, features, doc.
     pub info: Info,
     /// The base struct, whose members come first.
-    pub base: Option<String>,
+    pub base: Option<Name>,
     /// The members declared here.
     pub members: Vec<Member>,
 }
@@ -262,7 +264,7 @@ pub struct Union {
     pub base: Option<Members>,
     /// The base member (enum-typed) whose value selects the branch (none for a QEMU
     /// 5.2 simple union, whose tag is `type`).
-    pub discriminator: Option<String>,
+    pub discriminator: Option<Name>,
     /// The branches written in the schema; values of the tag enum without one have an
     /// implicit empty branch.
     pub branches: Vec<Branch>,
@@ -272,7 +274,7 @@ pub struct Union {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
     /// The tag value.
-    pub name: String,
+    pub name: Name,
     /// The branch's type (an object type; a simple union's may be anything).
     pub ty: TypeRef,
     /// Its `if` condition.
@@ -292,7 +294,7 @@ pub struct Alternate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AltBranch {
     /// The branch name (not on the wire).
-    pub name: String,
+    pub name: Name,
     /// Its type.
     pub ty: TypeRef,
     /// Its `if` condition.

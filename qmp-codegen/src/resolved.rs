@@ -8,7 +8,7 @@
 
 use crate::diag::Location;
 use crate::doc::Doc;
-use crate::model::{Cond, Feature};
+use crate::model::{Cond, Feature, Name};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,7 +31,7 @@ pub struct Resolved {
     /// Every type: built-ins, defined, implicit.
     pub types: Vec<Type>,
     /// Types by QAPI name.
-    pub type_by_name: HashMap<String, TypeId>,
+    pub type_by_name: HashMap<Name, TypeId>,
     /// The commands, in source order.
     pub commands: Vec<Command>,
     /// The events, in source order.
@@ -85,7 +85,7 @@ impl JsonType {
 #[derive(Debug, Clone)]
 pub struct Type {
     /// The QAPI name (implicit types: `q_obj_NAME-arg`, `NAMEList`, `q_empty`...).
-    pub name: String,
+    pub name: Name,
     /// Where it is defined; for an implicit type, the definition that made it; `None`
     /// for built-ins.
     pub origin: Option<Origin>,
@@ -131,7 +131,7 @@ pub struct EnumType {
 #[derive(Debug, Clone)]
 pub struct EnumMember {
     /// The wire string.
-    pub name: String,
+    pub name: Name,
     /// Its condition.
     pub cond: Option<Cond>,
     /// Its features.
@@ -162,7 +162,7 @@ impl ObjectType {
 #[derive(Debug, Clone)]
 pub struct Branches {
     /// The discriminator member's name.
-    pub tag: String,
+    pub tag: Name,
     /// Its (enum) type.
     pub tag_type: TypeId,
     /// One branch per tag value, explicit ones first, then implicit empty ones.
@@ -175,7 +175,7 @@ pub struct Branches {
 #[derive(Debug, Clone)]
 pub struct Member {
     /// The wire name.
-    pub name: String,
+    pub name: Name,
     /// Its type.
     pub ty: TypeId,
     /// Whether it may be absent.
@@ -200,7 +200,7 @@ impl Member {
 #[derive(Debug, Clone)]
 pub struct Variant {
     /// The tag value (union) or branch name (alternate).
-    pub name: String,
+    pub name: Name,
     /// Its type.
     pub ty: TypeId,
     /// Its condition.
@@ -213,7 +213,7 @@ pub struct Variant {
 #[derive(Debug, Clone)]
 pub struct Command {
     /// The wire name.
-    pub name: String,
+    pub name: Name,
     /// Where it is defined.
     pub origin: Origin,
     /// Its condition.
@@ -246,7 +246,7 @@ pub struct Command {
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The wire name.
-    pub name: String,
+    pub name: Name,
     /// Where it is defined.
     pub origin: Origin,
     /// Its condition.

@@ -187,7 +187,7 @@ fn features_json(fs: &[Feature]) -> Option<Value> {
     Some(Value::Array(
         fs.iter()
             .map(|f| match cond_json(&f.cond) {
-                None => Value::String(f.name.clone()),
+                None => Value::String(f.name.to_string()),
                 Some(c) => json!({"name": f.name, "if": c}),
             })
             .collect(),
@@ -196,7 +196,7 @@ fn features_json(fs: &[Feature]) -> Option<Value> {
 
 fn type_json(t: &TypeRef) -> Value {
     match t {
-        TypeRef::Named(n) => Value::String(n.clone()),
+        TypeRef::Named(n) => Value::String(n.to_string()),
         TypeRef::Array(n) => json!([n]),
     }
 }
@@ -207,7 +207,7 @@ fn members_json(ms: &[Member]) -> Value {
         let key = if mem.optional {
             format!("*{}", mem.name)
         } else {
-            mem.name.clone()
+            mem.name.to_string()
         };
         let cond = cond_json(&mem.cond);
         let feats = features_json(&mem.features);
@@ -231,7 +231,7 @@ fn members_json(ms: &[Member]) -> Value {
 
 fn data_json(d: &Members) -> Value {
     match d {
-        Members::Named(n) => Value::String(n.clone()),
+        Members::Named(n) => Value::String(n.to_string()),
         Members::Inline(ms) => members_json(ms),
     }
 }
@@ -256,7 +256,7 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
             .collect();
         m.insert("member-since".into(), Value::Object(ms));
     }
-    m.insert(d.kind().into(), Value::String(info.name.clone()));
+    m.insert(d.kind().into(), Value::String(info.name.to_string()));
     match d {
         Definition::Enum(e) => {
             let vals = e
@@ -266,10 +266,10 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
                     let c = cond_json(&v.cond);
                     let f = features_json(&v.features);
                     if c.is_none() && f.is_none() {
-                        Value::String(v.name.clone())
+                        Value::String(v.name.to_string())
                     } else {
                         let mut o = Map::new();
-                        o.insert("name".into(), Value::String(v.name.clone()));
+                        o.insert("name".into(), Value::String(v.name.to_string()));
                         if let Some(c) = c {
                             o.insert("if".into(), c);
                         }
@@ -287,7 +287,7 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
         }
         Definition::Struct(s) => {
             if let Some(b) = &s.base {
-                m.insert("base".into(), Value::String(b.clone()));
+                m.insert("base".into(), Value::String(b.to_string()));
             }
             m.insert("data".into(), members_json(&s.members));
         }
@@ -296,7 +296,7 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
                 m.insert("base".into(), data_json(b));
             }
             if let Some(d) = &u.discriminator {
-                m.insert("discriminator".into(), Value::String(d.clone()));
+                m.insert("discriminator".into(), Value::String(d.to_string()));
             }
             let mut data = Map::new();
             for b in &u.branches {
@@ -304,7 +304,7 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
                     None => type_json(&b.ty),
                     Some(c) => json!({"type": type_json(&b.ty), "if": c}),
                 };
-                data.insert(b.name.clone(), v);
+                data.insert(b.name.to_string(), v);
             }
             m.insert("data".into(), Value::Object(data));
         }
@@ -315,7 +315,7 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
                     None => type_json(&b.ty),
                     Some(c) => json!({"type": type_json(&b.ty), "if": c}),
                 };
-                data.insert(b.name.clone(), v);
+                data.insert(b.name.to_string(), v);
             }
             m.insert("data".into(), Value::Object(data));
         }
@@ -452,7 +452,7 @@ pub(crate) fn read(file: &str, text: &str, dialect: Option<crate::Dialect>) -> R
             if matches!(k.as_str(), "module" | "since" | "member-since") {
                 continue;
             }
-            expr.push((k.clone(), to_val(v, 0).map_err(|m| at(line, m))?));
+            expr.push((Name::from(k), to_val(v, 0).map_err(|m| at(line, m))?));
         }
         exprs.push(TopExpr {
             expr,
@@ -476,7 +476,7 @@ fn to_val(v: &Value, depth: usize) -> std::result::Result<Val, String> {
         return Err("nesting too deep".into());
     }
     Ok(match v {
-        Value::String(s) => Val::Str(s.clone()),
+        Value::String(s) => Val::Str(Name::from(s)),
         Value::Bool(b) => Val::Bool(*b),
         Value::Array(a) => Val::List(
             a.iter()
@@ -485,7 +485,7 @@ fn to_val(v: &Value, depth: usize) -> std::result::Result<Val, String> {
         ),
         Value::Object(o) => Val::Dict(
             o.iter()
-                .map(|(k, v)| Ok((k.clone(), to_val(v, depth + 1)?)))
+                .map(|(k, v)| Ok((Name::from(k), to_val(v, depth + 1)?)))
                 .collect::<std::result::Result<_, String>>()?,
         ),
         Value::Null => return Err("null is not a QAPI value".into()),

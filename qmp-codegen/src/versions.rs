@@ -208,9 +208,9 @@ impl Merged {
                 ),
             ] {
                 for (i, name) in items.into_iter().enumerate() {
-                    let idx = *by.entry(name.clone()).or_insert_with(|| {
+                    let idx = *by.entry(name.to_string()).or_insert_with(|| {
                         list.push(MItem {
-                            name,
+                            name: name.to_string(),
                             per: vec![None; n],
                             present: VSet::NONE,
                         });
@@ -359,7 +359,7 @@ pub fn changes(m: &Merged) -> String {
                                         .branches
                                         .iter()
                                         .flat_map(|b| b.variants.iter().filter(|v| !v.implicit))
-                                        .map(|v| v.name.clone())
+                                        .map(|v| v.name.to_string())
                                         .collect(),
                                     _ => Vec::new(),
                                 }

@@ -23,13 +23,16 @@ pub(crate) struct Checker<'p> {
 pub(crate) struct Info {
     pub(crate) location: Location,
     /// `(kind, name)` of the definition, shared by every member's info.
-    pub(crate) defn: Option<std::sync::Arc<(String, String)>>,
+    pub(crate) defn: Option<std::sync::Arc<(&'static str, Name)>>,
 }
 
 impl Info {
     pub(crate) fn err(&self, msg: impl Into<String>) -> SchemaError {
         let mut e = SchemaError::at(&self.location, msg);
-        e.definition = self.defn.as_deref().cloned().map(Box::new);
+        e.definition = self
+            .defn
+            .as_deref()
+            .map(|(kind, name)| Box::new(((*kind).to_owned(), name.to_string())));
         e
     }
 }
@@ -70,7 +73,7 @@ pub(crate) fn c_name_starts_with(name: &str, prefix: &str) -> bool {
     prefix.chars().all(|p| c.next() == Some(p))
 }
 
-fn get<'a>(expr: &'a [(String, Val)], key: &str) -> Option<&'a Val> {
+fn get<'a>(expr: &'a [(Name, Val)], key: &str) -> Option<&'a Val> {
     expr.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
@@ -96,7 +99,7 @@ fn pprint<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 
 /// QEMU's `check_keys`: the required keys are there, and nothing else.
 fn check_keys(
-    value: &[(String, Val)],
+    value: &[(Name, Val)],
     info: &Info,
     source: &(impl std::fmt::Display + ?Sized),
     required: &[&str],
@@ -150,7 +153,7 @@ fn normalized_named<'v>(
     info: &Info,
     source: &(impl std::fmt::Display + ?Sized),
     optional: &[&str],
-) -> R<(&'v [(String, Val)], &'v Val)> {
+) -> R<(&'v [(Name, Val)], &'v Val)> {
     match v {
         Val::Dict(d) => {
             check_keys(d, info, source, &["name"], optional)?;
@@ -161,7 +164,7 @@ fn normalized_named<'v>(
 }
 
 /// An object's entries and its `'type'`.
-type Normalized<'v> = (&'v [(String, Val)], Option<&'v Val>);
+type Normalized<'v> = (&'v [(Name, Val)], Option<&'v Val>);
 
 /// [`normalize`] without the copy: an object's entries, or none and the value itself
 /// as its `'type'`. An object's keys are checked against `required` and `optional`
@@ -194,7 +197,7 @@ impl Checker<'_> {
         name: &Val,
         info: &Info,
         source: &(impl std::fmt::Display + ?Sized),
-    ) -> R<String> {
+    ) -> R<Name> {
         match name {
             Val::Str(s) => Ok(s.clone()),
             _ => Err(info.err(format!("{source} requires a string name"))),
@@ -383,7 +386,7 @@ impl Checker<'_> {
                     Val::Str(s) if s.trim().is_empty() => {
                         Err(info.err(format!("'if' condition '{s}' of {source} makes no sense")))
                     }
-                    Val::Str(s) => Ok(s.clone()),
+                    Val::Str(s) => Ok(s.to_string()),
                     _ => Err(info.err(format!(
                         "'if' condition of {source} must be a string or a list of strings"
                     ))),
@@ -423,7 +426,7 @@ impl Checker<'_> {
                         "'if' condition '{s}' of {source} is not a valid identifier"
                     )));
                 }
-                Ok(Cond::Name(s.clone()))
+                Ok(Cond::Name(s.to_string()))
             }
             Val::Dict(d) => {
                 check_keys(
@@ -490,7 +493,7 @@ impl Checker<'_> {
         Ok(out)
     }
 
-    fn check_flags(&self, expr: &[(String, Val)], info: &Info) -> R<()> {
+    fn check_flags(&self, expr: &[(Name, Val)], info: &Info) -> R<()> {
         for key in ["gen", "success-response"] {
             if let Some(v) = get(expr, key) {
                 if *v != Val::Bool(false) {
@@ -515,11 +518,12 @@ impl Checker<'_> {
 
     fn type_ref(v: &Val) -> TypeRef {
         match v {
-            Val::List(l) => {
-                TypeRef::Array(l.first().and_then(Val::as_str).unwrap_or("").to_owned())
-            }
+            Val::List(l) => TypeRef::Array(match l.first() {
+                Some(Val::Str(s)) => s.clone(),
+                _ => Name::default(),
+            }),
             Val::Str(s) => TypeRef::Named(s.clone()),
-            _ => TypeRef::Named(String::new()),
+            _ => TypeRef::Named(Name::default()),
         }
     }
 
@@ -559,7 +563,7 @@ impl Checker<'_> {
     /// dict part of 7.2/5.2's `check_type`).
     fn check_members(
         &self,
-        value: &[(String, Val)],
+        value: &[(Name, Val)],
         info: &Info,
         source: &(impl std::fmt::Display + ?Sized),
         parent_name: Option<&str>,
@@ -569,16 +573,17 @@ impl Checker<'_> {
         let mut out = Vec::with_capacity(value.len());
         for (key, arg) in value {
             let key_source = Lazy(|f| write!(f, "{source} member '{key}'"));
+            // The name as a `Name`: the key itself unless it is optional (`*name`).
             let (name, optional) = match key.strip_prefix('*') {
-                Some(n) => (n, true),
-                None => (key.as_str(), false),
+                Some(n) => (Name::from(n), true),
+                None => (key.clone(), false),
             };
             if self.modern_names() {
-                self.check_name_lower(name, info, &key_source, permissive, permissive)?;
+                self.check_name_lower(&name, info, &key_source, permissive, permissive)?;
             } else {
                 self.check_name_52(key, info, &key_source, true, false, permissive)?;
             }
-            if c_chars(name).eq("u".chars()) || c_name_starts_with(name, "has_") {
+            if c_chars(&name).eq("u".chars()) || c_name_starts_with(&name, "has_") {
                 return Err(info.err(format!("{key_source} uses reserved name")));
             }
             let (d, ty) = normalized(arg, info, &key_source, &["type"], &["if", "features"])?;
@@ -593,11 +598,11 @@ impl Checker<'_> {
                 self.check_type_old(ty, info, key_source, true, None)?;
             }
             out.push(Member {
-                name: name.to_owned(),
+                name,
                 optional,
                 ty: ty
                     .map(Checker::type_ref)
-                    .unwrap_or(TypeRef::Named(String::new())),
+                    .unwrap_or(TypeRef::Named(Name::default())),
                 cond,
                 features,
             });
@@ -673,7 +678,7 @@ impl Checker<'_> {
         Ok(out)
     }
 
-    fn meta_of(&self, expr: &[(String, Val)], info: &Info) -> R<&'static str> {
+    fn meta_of(&self, expr: &[(Name, Val)], info: &Info) -> R<&'static str> {
         const METAS: [&str; 6] = ["enum", "struct", "union", "alternate", "command", "event"];
         if !self.modern_names() {
             for m in ["enum", "union", "alternate", "struct", "command", "event"] {
@@ -708,7 +713,7 @@ impl Checker<'_> {
             &info,
             &Lazy(|f| write!(f, "'{meta}'")),
         )?;
-        info.defn = Some(std::sync::Arc::new((meta.to_owned(), name.clone())));
+        info.defn = Some(std::sync::Arc::new((meta, name.clone())));
         self.check_defn_name(&name, &info, meta)?;
 
         let doc = match &top.doc {
@@ -730,7 +735,11 @@ impl Checker<'_> {
             None => None,
         };
 
-        let permissive = self.pragma.member_name_exceptions.contains(&name);
+        let permissive = self
+            .pragma
+            .member_name_exceptions
+            .iter()
+            .any(|e| *e == name);
         let def = match meta {
             "enum" => {
                 check_keys(
@@ -867,13 +876,13 @@ impl Checker<'_> {
             }),
             Kind::Struct(base, members) => Definition::Struct(Struct {
                 info: defn_info,
-                base,
+                base: base.map(Name::from),
                 members,
             }),
             Kind::Union(base, discriminator, branches) => Definition::Union(Union {
                 info: defn_info,
                 base,
-                discriminator,
+                discriminator: discriminator.map(Name::from),
                 branches,
             }),
             Kind::Alternate(branches) => Definition::Alternate(Alternate {
@@ -899,12 +908,7 @@ impl Checker<'_> {
         })
     }
 
-    fn doc_check_expr(
-        &self,
-        doc: &super::doc::QapiDoc,
-        meta: &str,
-        expr: &[(String, Val)],
-    ) -> R<()> {
+    fn doc_check_expr(&self, doc: &super::doc::QapiDoc, meta: &str, expr: &[(Name, Val)]) -> R<()> {
         if self.dialect.modern_docs() {
             let returns = doc.section("Returns");
             let errors = doc.section("Errors");
@@ -942,7 +946,7 @@ impl Checker<'_> {
 
     fn check_enum(
         &self,
-        expr: &[(String, Val)],
+        expr: &[(Name, Val)],
         info: &Info,
         permissive: bool,
     ) -> R<(Vec<EnumValue>, Option<String>)> {
@@ -988,10 +992,10 @@ impl Checker<'_> {
                 features,
             });
         }
-        Ok((values, prefix))
+        Ok((values, prefix.map(String::from)))
     }
 
-    fn check_union(&self, expr: &[(String, Val)], info: &Info, name: &str) -> R<Kind> {
+    fn check_union(&self, expr: &[(Name, Val)], info: &Info, name: &str) -> R<Kind> {
         let base = get(expr, "base");
         let discriminator = get(expr, "discriminator");
         let data = get(expr, "data");
@@ -1071,7 +1075,7 @@ impl Checker<'_> {
                 name: key.clone(),
                 ty: ty
                     .map(Checker::type_ref)
-                    .unwrap_or(TypeRef::Named(String::new())),
+                    .unwrap_or(TypeRef::Named(Name::default())),
                 cond,
             });
         }
@@ -1082,7 +1086,7 @@ impl Checker<'_> {
         ))
     }
 
-    fn check_alternate(&self, expr: &[(String, Val)], info: &Info) -> R<Kind> {
+    fn check_alternate(&self, expr: &[(Name, Val)], info: &Info) -> R<Kind> {
         let data = get(expr, "data");
         if !truthy(data) {
             return Err(info.err("'data' must not be empty"));
@@ -1109,7 +1113,7 @@ impl Checker<'_> {
                 name: key.clone(),
                 ty: ty
                     .map(Checker::type_ref)
-                    .unwrap_or(TypeRef::Named(String::new())),
+                    .unwrap_or(TypeRef::Named(Name::default())),
                 cond,
             });
         }
@@ -1130,11 +1134,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_command_or_event_data(
-        &self,
-        expr: &[(String, Val)],
-        info: &Info,
-    ) -> R<Option<Members>> {
+    fn check_command_or_event_data(&self, expr: &[(Name, Val)], info: &Info) -> R<Option<Members>> {
         let args = get(expr, "data");
         let boxed = get(expr, "boxed") == Some(&Val::Bool(true))
             || (self.dialect < Dialect::QEMU_10_0 && truthy(get(expr, "boxed")));
@@ -1144,7 +1144,7 @@ impl Checker<'_> {
                     return Err(info.err("'boxed': true requires 'data'"));
                 };
                 self.check_type_name(Some(a), info, "'data'")?;
-                Ok(a.as_str().map(|s| Members::Named(s.to_owned())))
+                Ok(a.as_str().map(|s| Members::Named(s.into())))
             } else {
                 self.members_or_name(args, info, "'data'", None)
             }

@@ -11,6 +11,7 @@ use super::doc::{DocParser, QapiDoc};
 use crate::diag::{Location, Result, SchemaError};
 use crate::dialect::Dialect;
 use crate::doc::DocMode;
+use crate::model::Name;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,11 +28,11 @@ const DICT_SCAN: usize = 16;
 /// A value of the schema language.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
-    Str(String),
+    Str(Name),
     Bool(bool),
     List(Vec<Val>),
     /// Keys in source order, without duplicates.
-    Dict(Vec<(String, Val)>),
+    Dict(Vec<(Name, Val)>),
 }
 
 impl Val {
@@ -46,7 +47,7 @@ impl Val {
 /// One top-level expression with where it is and the doc block before it.
 #[derive(Debug, Clone)]
 pub(crate) struct TopExpr {
-    pub(crate) expr: Vec<(String, Val)>,
+    pub(crate) expr: Vec<(Name, Val)>,
     pub(crate) location: Location,
     pub(crate) doc: Option<QapiDoc>,
     /// The file (module) the expression is in, relative to the top file's directory.
@@ -282,7 +283,7 @@ impl State<'_> {
 
     fn include(
         &mut self,
-        dict: &[(String, Val)],
+        dict: &[(Name, Val)],
         location: &Location,
         path: &str,
         chain: &[PathBuf],
@@ -320,7 +321,7 @@ impl State<'_> {
         self.file(&incl, &text, Arc::from(from), &chain)
     }
 
-    fn pragma(&mut self, dict: &[(String, Val)], location: &Location) -> Result<()> {
+    fn pragma(&mut self, dict: &[(Name, Val)], location: &Location) -> Result<()> {
         if dict.len() != 1 {
             return Err(SchemaError::at(location, "invalid 'pragma' directive"));
         }
@@ -433,7 +434,7 @@ pub(crate) enum Tok {
     RBracket,
     Colon,
     Comma,
-    Str(String),
+    Str(Name),
     Bool(bool),
     /// A comment (the whole text, `#` included): only doc comments (`##...`) at top
     /// level, every comment inside a doc block.
@@ -455,6 +456,36 @@ pub(crate) struct Parser {
     pub(crate) file: Arc<str>,
     pub(crate) included_from: Arc<[(Arc<str>, u32)]>,
     pub(crate) dialect: Dialect,
+    /// Names read recently, to share rather than copy the keys and type names a
+    /// schema repeats.
+    names: NameCache,
+}
+
+/// A direct-mapped cache of names: a lookup is one hash and one comparison, and no
+/// input can make it slower (colliding names only miss).
+struct NameCache(Vec<Option<Name>>);
+
+impl NameCache {
+    const SLOTS: usize = 4096;
+
+    fn new() -> NameCache {
+        NameCache(vec![None; NameCache::SLOTS])
+    }
+
+    fn get(&mut self, s: &str) -> Name {
+        use std::hash::Hasher;
+        let mut h = crate::fxhash::FxHasher::default();
+        h.write(s.as_bytes());
+        let slot = &mut self.0[h.finish() as usize % NameCache::SLOTS];
+        match slot {
+            Some(n) if n.as_str() == s => n.clone(),
+            _ => {
+                let n = Name::from(s);
+                *slot = Some(n.clone());
+                n
+            }
+        }
+    }
 }
 
 impl Parser {
@@ -483,6 +514,7 @@ impl Parser {
             file,
             included_from,
             dialect,
+            names: NameCache::new(),
         }
     }
 
@@ -528,6 +560,33 @@ impl Parser {
     pub(crate) fn accept(&mut self, skip_comment: bool) -> Result<()> {
         let mut skip_comment = skip_comment;
         loop {
+            // The usual bytes without decoding a character.
+            if let Some(&b) = self.src.as_bytes().get(self.cursor) {
+                let tok = match b {
+                    b' ' | b'\t' => {
+                        self.cursor += 1;
+                        continue;
+                    }
+                    b'{' => Tok::LBrace,
+                    b'}' => Tok::RBrace,
+                    b'[' => Tok::LBracket,
+                    b']' => Tok::RBracket,
+                    b':' => Tok::Colon,
+                    b',' => Tok::Comma,
+                    b'\'' => {
+                        self.pos = self.cursor;
+                        self.cursor += 1;
+                        let s = self.string()?;
+                        return self.set(Tok::Str(s));
+                    }
+                    _ => Tok::Eof,
+                };
+                if tok != Tok::Eof {
+                    self.pos = self.cursor;
+                    self.cursor += 1;
+                    return self.set(tok);
+                }
+            }
             let Some(ch) = self.src[self.cursor..].chars().next() else {
                 // Unreachable: the text ends with a newline, which stops at EOF.
                 self.tok = Tok::Eof;
@@ -548,6 +607,14 @@ impl Parser {
                         self.tok = Tok::Comment(self.src[self.pos..end].to_owned());
                         return Ok(());
                     }
+                }
+                // The usual blanks first, and a run of them at once.
+                ' ' | '\t' | '\r' => {
+                    let rest = &self.src.as_bytes()[self.cursor..];
+                    self.cursor += rest
+                        .iter()
+                        .position(|&b| !matches!(b, b' ' | b'\t' | b'\r'))
+                        .unwrap_or(rest.len());
                 }
                 '{' => return self.set(Tok::LBrace),
                 '}' => return self.set(Tok::RBrace),
@@ -599,7 +666,7 @@ impl Parser {
 
     /// After an opening `'`: the string up to the closing one. Errors point at the
     /// opening quote, as QEMU's do.
-    fn string(&mut self) -> Result<String> {
+    fn string(&mut self) -> Result<Name> {
         // The usual string: printable ASCII up to the closing quote, copied at once.
         let rest = &self.src.as_bytes()[self.cursor..];
         if let Some(end) = rest
@@ -607,7 +674,7 @@ impl Parser {
             .position(|&b| b == b'\'' || b == b'\\' || !(32..127).contains(&b))
         {
             if rest[end] == b'\'' {
-                let out = self.src[self.cursor..self.cursor + end].to_owned();
+                let out = self.names.get(&self.src[self.cursor..self.cursor + end]);
                 self.cursor += end + 1;
                 return Ok(out);
             }
@@ -631,7 +698,7 @@ impl Parser {
                 esc = true;
                 continue;
             } else if ch == '\'' {
-                return Ok(out);
+                return Ok(out.into());
             }
             if (ch as u32) < 32 || (ch as u32) >= 127 {
                 return Err(self.error("funny character in string"));
@@ -641,11 +708,7 @@ impl Parser {
     }
 
     /// After `{` and a key: the `:` and the key's check; returns the key.
-    fn member_key(
-        &mut self,
-        out: &[(String, Val)],
-        keys: Option<&HashSet<String>>,
-    ) -> Result<String> {
+    fn member_key(&mut self, out: &[(Name, Val)], keys: Option<&HashSet<Name>>) -> Result<Name> {
         let Tok::Str(key) = std::mem::replace(&mut self.tok, Tok::Eof) else {
             return Err(self.error("expected string"));
         };
@@ -669,10 +732,11 @@ impl Parser {
     pub(crate) fn get_expr(&mut self, object_only: bool, _depth: usize) -> Result<Val> {
         enum Frame {
             Dict {
-                out: Vec<(String, Val)>,
+                out: Vec<(Name, Val)>,
                 /// The keys so far, once there are many (few: `out` is scanned).
-                keys: Option<HashSet<String>>,
-                key: String,
+                keys: Option<HashSet<Name>>,
+                /// The key whose value is being read.
+                key: Option<Name>,
             },
             List(Vec<Val>),
         }
@@ -702,7 +766,7 @@ impl Parser {
                         stack.push(Frame::Dict {
                             out: Vec::new(),
                             keys: None,
-                            key,
+                            key: Some(key),
                         });
                         continue;
                     }
@@ -747,13 +811,14 @@ impl Parser {
                 match stack.last_mut() {
                     None => return Ok(val),
                     Some(Frame::Dict { out, keys, key }) => {
-                        let k = std::mem::take(key);
+                        // Always set while a value is read.
+                        let k = key.take().unwrap_or_default();
                         match keys {
                             Some(set) => {
                                 set.insert(k.clone());
                             }
                             None if out.len() >= DICT_SCAN => {
-                                let mut set: HashSet<String> =
+                                let mut set: HashSet<Name> =
                                     out.iter().map(|(k, _)| k.clone()).collect();
                                 set.insert(k.clone());
                                 *keys = Some(set);
@@ -775,7 +840,7 @@ impl Parser {
                                     return Err(self.error("expected string"));
                                 }
                                 let next = self.member_key(out, keys.as_ref())?;
-                                *key = next;
+                                *key = Some(next);
                                 break;
                             }
                             _ => return Err(self.error("expected ',' or '}'")),

@@ -13,7 +13,7 @@ use super::parser::Pragma;
 use crate::diag::{Result, SchemaError};
 use crate::dialect::Dialect;
 use crate::doc::DocMode;
-use crate::model::{self, Cond, Definition, Feature, Members, TypeRef};
+use crate::model::{self, Cond, Definition, Feature, Members, Name, TypeRef};
 use crate::resolved::{self as r, JsonType, Origin, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,13 +30,13 @@ enum State {
 /// An object member before and after resolution.
 #[derive(Clone)]
 struct RawMember {
-    name: String,
-    ty_name: String,
+    name: Name,
+    ty_name: Name,
     optional: bool,
     cond: Option<Cond>,
     features: Vec<Feature>,
     /// The name of the type declaring it, shared by its members.
-    defined_in: Arc<str>,
+    defined_in: Name,
     /// That type's entity, once defined (its info is the member's).
     owner: u32,
     role: &'static str,
@@ -45,10 +45,10 @@ struct RawMember {
 
 #[derive(Clone)]
 struct RawVariant {
-    name: String,
-    ty_name: String,
+    name: Name,
+    ty_name: Name,
     cond: Option<Cond>,
-    defined_in: Arc<str>,
+    defined_in: Name,
     info: Option<Info>,
     implicit: bool,
     ty: Option<TypeId>,
@@ -61,11 +61,11 @@ enum EntKind {
         prefix: Option<String>,
     },
     Array {
-        elem_name: String,
+        elem_name: Name,
         elem: Option<TypeId>,
     },
     Object {
-        base_name: Option<String>,
+        base_name: Option<Name>,
         base: Option<TypeId>,
         /// The members declared here, until checked; then they are at the end of
         /// `members`, from `local_start`.
@@ -73,34 +73,34 @@ enum EntKind {
         members: Vec<RawMember>,
         local_start: usize,
         /// `(tag name, simple, variants, tag type)`.
-        branches: Option<(String, bool, Vec<RawVariant>, Option<TypeId>)>,
+        branches: Option<(Name, bool, Vec<RawVariant>, Option<TypeId>)>,
     },
     Alternate {
         variants: Vec<RawVariant>,
     },
     Command {
-        arg_name: Option<String>,
-        ret_name: Option<String>,
+        arg_name: Option<Name>,
+        ret_name: Option<Name>,
         arg: Option<TypeId>,
         ret: Option<TypeId>,
         def: usize,
         boxed: bool,
     },
     Event {
-        arg_name: Option<String>,
+        arg_name: Option<Name>,
         arg: Option<TypeId>,
         boxed: bool,
     },
 }
 
 struct Ent {
-    name: String,
+    name: Name,
     meta: &'static str,
     info: Option<Info>,
     module: Arc<str>,
     cond: Option<Cond>,
     /// 5.2: a simple union's wrapper has the condition of the type it wraps.
-    cond_of: Option<String>,
+    cond_of: Option<Name>,
     features: Vec<Feature>,
     /// Index into the docs table.
     doc: Option<usize>,
@@ -256,13 +256,13 @@ pub(crate) struct Builder<'a> {
     ents: Vec<Ent>,
     /// Entity index and whether it is a type ([`Slot`]), by name. The table becomes
     /// the resolved schema's `type_by_name` in place.
-    by_name: HashMap<String, TypeId>,
+    by_name: HashMap<Name, TypeId>,
     /// Clash-check buffers to reuse.
     seen_pool: Vec<Seen>,
     docs: Vec<QapiDoc>,
     /// First use of each feature name: the 64-feature limit.
-    feature_first: Vec<(String, Option<Info>)>,
-    feature_seen: std::collections::HashSet<String>,
+    feature_first: Vec<(Name, Option<Info>)>,
+    feature_seen: std::collections::HashSet<Name>,
     /// Each command's flags by definition index: gen, success-response, allow-oob,
     /// allow-preconfig, coroutine.
     flags: HashMap<usize, (bool, bool, bool, bool, bool)>,
@@ -307,7 +307,7 @@ impl<'a> Builder<'a> {
             seen_pool: Vec::new(),
             docs: Vec::new(),
             feature_first: vec![("deprecated".into(), None), ("unstable".into(), None)],
-            feature_seen: ["deprecated".to_owned(), "unstable".to_owned()].into(),
+            feature_seen: [Name::from("deprecated"), Name::from("unstable")].into(),
             flags: HashMap::new(),
         }
     }
@@ -353,14 +353,14 @@ impl<'a> Builder<'a> {
     }
 
     fn ent(
-        name: &str,
+        name: Name,
         meta: &'static str,
         info: Option<Info>,
         kind: EntKind,
         is_type: bool,
     ) -> Ent {
         Ent {
-            name: name.to_owned(),
+            name,
             meta,
             info,
             module: Arc::from("builtin"),
@@ -379,17 +379,18 @@ impl<'a> Builder<'a> {
     fn predefineds(&mut self) -> R<()> {
         for b in BUILTINS {
             let json = builtin_json(b).unwrap_or(JsonType::Value);
+            let name = Name::from(b);
             self.define(Builder::ent(
-                b,
+                name.clone(),
                 "built-in",
                 None,
                 EntKind::Builtin(json),
                 true,
             ))?;
-            self.array(b, None)?;
+            self.array(&name, None)?;
         }
         self.define(Builder::ent(
-            "q_empty",
+            "q_empty".into(),
             "struct",
             None,
             EntKind::Object {
@@ -405,13 +406,13 @@ impl<'a> Builder<'a> {
         let values = model::QTYPE_VALUES
             .iter()
             .map(|v| model::EnumValue {
-                name: (*v).to_owned(),
+                name: (*v).into(),
                 cond: None,
                 features: Vec::new(),
             })
             .collect();
         self.define(Builder::ent(
-            "QType",
+            "QType".into(),
             "enum",
             None,
             EntKind::Enum {
@@ -428,16 +429,21 @@ impl<'a> Builder<'a> {
     }
 
     /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
-    fn array(&mut self, elem: &str, info: Option<&Info>) -> R<String> {
+    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
         let name = format!("{elem}List");
-        let exists = self.by_name.get(&name).is_some_and(|&v| Slot::is_type(v));
-        if !exists {
+        if let Some(&v) = self.by_name.get(name.as_str()) {
+            if Slot::is_type(v) {
+                return Ok(self.ents[Slot::ent(v)].name.clone());
+            }
+        }
+        let name = Name::from(name);
+        {
             let mut e = Builder::ent(
-                &name,
+                name.clone(),
                 "array",
                 info.cloned(),
                 EntKind::Array {
-                    elem_name: elem.to_owned(),
+                    elem_name: elem.clone(),
                     elem: None,
                 },
                 true,
@@ -459,7 +465,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn type_name(&mut self, t: &TypeRef, info: &Info) -> R<String> {
+    fn type_name(&mut self, t: &TypeRef, info: &Info) -> R<Name> {
         match t {
             TypeRef::Named(n) => Ok(n.clone()),
             TypeRef::Array(e) => self.array(e, Some(info)),
@@ -470,7 +476,7 @@ impl<'a> Builder<'a> {
         &mut self,
         ms: &[model::Member],
         info: &Info,
-        defined_in: &Arc<str>,
+        defined_in: &Name,
     ) -> R<Vec<RawMember>> {
         let mut out = Vec::with_capacity(ms.len());
         for m in ms {
@@ -501,18 +507,18 @@ impl<'a> Builder<'a> {
         module: &Arc<str>,
         cond: &Option<Cond>,
         members: &[model::Member],
-    ) -> R<Option<String>> {
+    ) -> R<Option<Name>> {
         if members.is_empty() {
             return Ok(None);
         }
-        let name = format!("q_obj_{owner}-{role}");
-        let local = self.members(members, info, &Arc::from(name.as_str()))?;
-        if self.by_name.contains_key(&name) {
+        let name = Name::from(format!("q_obj_{owner}-{role}"));
+        let local = self.members(members, info, &name)?;
+        if self.by_name.contains_key(name.as_str()) {
             // Several users: only a duplicate definition, flagged later.
             return Ok(Some(name));
         }
         let mut e = Builder::ent(
-            &name,
+            name.clone(),
             "struct",
             Some(info.clone()),
             EntKind::Object {
@@ -535,7 +541,7 @@ impl<'a> Builder<'a> {
         let i = d.info();
         Info {
             location: i.location.clone(),
-            defn: Some(Arc::new((d.kind().to_owned(), i.name.clone()))),
+            defn: Some(Arc::new((d.kind(), i.name.clone()))),
         }
     }
 
@@ -555,7 +561,7 @@ impl<'a> Builder<'a> {
             let info = Builder::info_of(d);
             let i = d.info();
             // What the definition's own members and branches are declared by.
-            let owner: Arc<str> = Arc::from(i.name.as_str());
+            let owner = i.name.clone();
             self.note_features(&i.features, &info);
             let doc = docs.get_mut(di).and_then(Option::take).map(|doc| {
                 self.docs.push(doc);
@@ -646,7 +652,7 @@ impl<'a> Builder<'a> {
                                     ty: None,
                                 });
                             }
-                            let kind_name = format!("{}Kind", i.name);
+                            let kind_name = Name::from(format!("{}Kind", i.name));
                             let values = u
                                 .branches
                                 .iter()
@@ -657,7 +663,7 @@ impl<'a> Builder<'a> {
                                 })
                                 .collect();
                             let mut e = Builder::ent(
-                                &kind_name,
+                                kind_name.clone(),
                                 "enum",
                                 Some(info.clone()),
                                 EntKind::Enum {
@@ -772,24 +778,24 @@ impl<'a> Builder<'a> {
     }
 
     /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
-    fn simple_wrapper(&mut self, ty: &str, info: &Info, module: &Arc<str>) -> R<String> {
-        let name = format!("q_obj_{ty}-wrapper");
+    fn simple_wrapper(&mut self, ty: &Name, info: &Info, module: &Arc<str>) -> R<Name> {
+        let name = Name::from(format!("q_obj_{ty}-wrapper"));
         let data = RawMember {
             name: "data".into(),
-            ty_name: ty.to_owned(),
+            ty_name: ty.clone(),
             optional: false,
             cond: None,
             features: Vec::new(),
-            defined_in: Arc::from(name.as_str()),
+            defined_in: name.clone(),
             owner: 0,
             role: "member",
             ty: None,
         };
-        if self.by_name.contains_key(&name) {
+        if self.by_name.contains_key(name.as_str()) {
             return Ok(name);
         }
         let mut e = Builder::ent(
-            &name,
+            name.clone(),
             "struct",
             Some(info.clone()),
             EntKind::Object {
@@ -803,7 +809,7 @@ impl<'a> Builder<'a> {
             true,
         );
         e.module = module.clone();
-        e.cond_of = Some(ty.to_owned());
+        e.cond_of = Some(ty.clone());
         self.define(e)?;
         Ok(name)
     }
@@ -978,7 +984,7 @@ impl<'a> Builder<'a> {
                 let what = info
                     .as_ref()
                     .and_then(|i| i.defn.as_ref())
-                    .map(|d| d.0.clone())
+                    .map(|d| d.0.to_owned())
                     .unwrap_or_default();
                 let elem = self.resolve(elem_name, info.as_ref(), &what)?;
                 if matches!(self.ents[elem].kind, EntKind::Array { .. }) {
@@ -1219,7 +1225,7 @@ impl<'a> Builder<'a> {
         if variants.is_empty() {
             return Err(err(info_r, "union has no branches"));
         }
-        let tag_values: Vec<String> = match &self.ents[tag_type].kind {
+        let tag_values: Vec<Name> = match &self.ents[tag_type].kind {
             EntKind::Enum { values, .. } => values.iter().map(|v| v.name.clone()).collect(),
             _ => Vec::new(),
         };
@@ -1273,7 +1279,7 @@ impl<'a> Builder<'a> {
             v.ty = Some(TypeId(ty as u32));
         }
         let mut seen = Seen::default();
-        let mut types_seen: Vec<(&'static str, String)> = Vec::new();
+        let mut types_seen: Vec<(&'static str, Name)> = Vec::new();
         for v in &variants {
             self.check_clash(info_r, &mut seen, "branch", &v.name, &v.defined_in)?;
             let ty = v.ty.map(|t| t.0 as usize).unwrap_or(0);
@@ -1338,7 +1344,7 @@ impl<'a> Builder<'a> {
         id: usize,
         what: &str,
         boxed: bool,
-        arg_name: &Option<String>,
+        arg_name: &Option<Name>,
     ) -> R<Option<TypeId>> {
         let info = self.ents[id].info.clone();
         let info_r = info.as_ref();

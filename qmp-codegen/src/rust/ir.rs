@@ -571,8 +571,8 @@ impl<'m> B<'m> {
                     if let Some(a) = arg {
                         if let TypeKind::Object(o) = &res.ty(a).kind {
                             for mm in &o.members {
-                                if !fields.contains(&mm.name) {
-                                    fields.push(mm.name.clone());
+                                if !fields.iter().any(|f| *f == mm.name) {
+                                    fields.push(mm.name.to_string());
                                 }
                             }
                         }
@@ -832,7 +832,7 @@ impl<'m> B<'m> {
             .into_iter()
             .rev()
             .find_map(|(r, id)| match &self.rty(r, id).kind {
-                TypeKind::Object(o) => o.branches.as_ref().map(|b| b.tag.clone()),
+                TypeKind::Object(o) => o.branches.as_ref().map(|b| b.tag.to_string()),
                 _ => None,
             })
     }
@@ -843,8 +843,8 @@ impl<'m> B<'m> {
         for (r, id) in self.key_types(key) {
             if let TypeKind::Object(o) = &self.rty(r, id).kind {
                 for v in o.branches.iter().flat_map(|b| &b.variants) {
-                    if !v.implicit && !out.contains(&v.name) {
-                        out.push(v.name.clone());
+                    if !v.implicit && !out.iter().any(|o| *o == v.name) {
+                        out.push(v.name.to_string());
                     }
                 }
             }
@@ -1085,14 +1085,14 @@ impl<'m> B<'m> {
         for &(r, id) in types.iter().rev() {
             if let TypeKind::Object(o) = &self.rty(r, id).kind {
                 for mm in &o.members {
-                    if skip.contains(&mm.name) {
+                    if skip.iter().any(|s| *s == mm.name) {
                         continue;
                     }
                     match index.get(mm.name.as_str()) {
                         Some(&i) => out[i].1.insert(0, (r, mm)),
                         None => {
                             index.insert(&mm.name, out.len());
-                            out.push((mm.name.clone(), vec![(r, mm)]));
+                            out.push((mm.name.to_string(), vec![(r, mm)]));
                         }
                     }
                 }
@@ -1175,10 +1175,10 @@ impl<'m> B<'m> {
                         continue;
                     };
                     for v in &e.values {
-                        if !seen.insert(v.name.clone()) {
+                        if !seen.insert(v.name.to_string()) {
                             continue;
                         }
-                        let vrust = self.names.variants[name][&v.name].clone();
+                        let vrust = self.names.variants[name][v.name.as_str()].clone();
                         let doc = if self.opts.docs {
                             self.value_doc(name, &v.name, &v.cond, &v.features)
                         } else {
@@ -1186,7 +1186,7 @@ impl<'m> B<'m> {
                         };
                         variants.push(IrEnumVariant {
                             rust: vrust,
-                            wire: v.name.clone(),
+                            wire: v.name.to_string(),
                             doc,
                             deprecated: v.features.iter().any(|f| f.name == "deprecated"),
                         });
@@ -1211,7 +1211,7 @@ impl<'m> B<'m> {
                     // Members that a branch has in some release stay with the branch
                     // (QEMU moves members from a struct into the branches when it
                     // becomes a union: `SevInfo` in 8.2).
-                    let mut skip = vec![b.tag.clone()];
+                    let mut skip = vec![b.tag.to_string()];
                     for r in mt.present.and(self.range).iter() {
                         let Some(id) = mt.per[r] else { continue };
                         let TypeKind::Object(ro) = &self.rty(r, id).kind else {
@@ -1219,7 +1219,7 @@ impl<'m> B<'m> {
                         };
                         for v in ro.branches.iter().flat_map(|rb| &rb.variants) {
                             if let TypeKind::Object(bo) = &self.rty(r, v.ty).kind {
-                                skip.extend(bo.members.iter().map(|mm| mm.name.clone()));
+                                skip.extend(bo.members.iter().map(|mm| mm.name.to_string()));
                             }
                         }
                     }
@@ -1250,7 +1250,7 @@ impl<'m> B<'m> {
                                 .names
                                 .variants
                                 .get(&tag_type)
-                                .and_then(|m| m.get(&v.name))
+                                .and_then(|m| m.get(v.name.as_str()))
                                 .cloned()
                                 .unwrap_or_else(|| names::variant_name(&v.name));
                             let doc = match &ty {
@@ -1262,9 +1262,9 @@ impl<'m> B<'m> {
                                 None => format!("`{}` (no further members).", v.name),
                             };
                             branches.push(IrBranch {
-                                variant: self.names.variants[name][&v.name].clone(),
+                                variant: self.names.variants[name][v.name.as_str()].clone(),
                                 tag_variant,
-                                wire: v.name.clone(),
+                                wire: v.name.to_string(),
                                 ty,
                                 doc: if self.opts.docs {
                                     vec![doc]
@@ -1282,10 +1282,10 @@ impl<'m> B<'m> {
                     IrKind::Union {
                         fields,
                         tag_field: self.names.fields[name]
-                            .get(&b.tag)
+                            .get(b.tag.as_str())
                             .cloned()
                             .unwrap_or_else(|| names::field_name(&b.tag)),
-                        tag_wire: b.tag.clone(),
+                        tag_wire: b.tag.to_string(),
                         tag_required,
                         tag_doc,
                         tag_unknown: self
@@ -1337,7 +1337,7 @@ impl<'m> B<'m> {
                             Vec::new()
                         };
                         variants.push(IrAltVariant {
-                            rust: self.names.variants[name][&v.name].clone(),
+                            rust: self.names.variants[name][v.name.as_str()].clone(),
                             kind,
                             ty,
                             doc,
