@@ -39,13 +39,8 @@ impl Info {
 
 type R<T> = std::result::Result<T, SchemaError>;
 
-/// C's name for a QAPI name: every character that is not alphanumeric or `_`
-/// becomes `_`.
-pub(crate) fn c_name(name: &str) -> String {
-    c_chars(name).collect()
-}
-
-/// The characters of [`c_name`], without building it.
+/// The characters of C's name for a QAPI name (every character that is not
+/// alphanumeric or `_` becomes `_`), without building it.
 pub(crate) fn c_chars(name: &str) -> impl Iterator<Item = char> + '_ {
     name.chars().map(|c| {
         if c.is_ascii_alphanumeric() || c == '_' {
@@ -105,6 +100,15 @@ fn check_keys(
     required: &[&str],
     optional: &[&str],
 ) -> R<()> {
+    // The usual case, checked without collecting anything.
+    let has = |k: &str| value.iter().any(|(vk, _)| vk == k);
+    if required.iter().all(|k| has(k))
+        && value
+            .iter()
+            .all(|(k, _)| required.contains(&k.as_str()) || optional.contains(&k.as_str()))
+    {
+        return Ok(());
+    }
     let missing: Vec<&str> = required
         .iter()
         .copied()
@@ -688,17 +692,13 @@ impl Checker<'_> {
             }
             return Err(info.err("expression is missing metatype"));
         }
-        let metas: Vec<&'static str> = METAS
-            .iter()
-            .copied()
-            .filter(|m| get(expr, m).is_some())
-            .collect();
-        if metas.len() != 1 {
-            return Err(info.err(
+        let mut metas = METAS.iter().copied().filter(|m| get(expr, m).is_some());
+        match (metas.next(), metas.next()) {
+            (Some(m), None) => Ok(m),
+            _ => Err(info.err(
                 "expression must have exactly one key 'enum', 'struct', 'union', 'alternate', 'command', 'event'",
-            ));
+            )),
         }
-        Ok(metas[0])
     }
 
     fn definition(&self, top: &TopExpr) -> Result<Definition> {

@@ -8,7 +8,7 @@
 //! The result is the [`Resolved`](crate::resolved::Resolved) schema.
 
 use super::doc::QapiDoc;
-use super::expr::{c_name, Info};
+use super::expr::{c_chars, Info};
 use super::parser::Pragma;
 use crate::diag::{Result, SchemaError};
 use crate::dialect::Dialect;
@@ -134,7 +134,7 @@ struct SeenEntry {
     role: &'static str,
 }
 
-/// [`c_name`], appended to `out`.
+/// The C name of `name` (see `expr::c_chars`), appended to `out`.
 fn push_c_name(out: &mut String, name: &str) {
     out.extend(crate::front::expr::c_chars(name));
 }
@@ -1156,7 +1156,7 @@ impl<'a> Builder<'a> {
         let info_r = info.as_ref();
         let tag = members
             .iter()
-            .find(|m| c_name(&m.name) == c_name(tag_name))
+            .find(|m| c_chars(&m.name).eq(c_chars(tag_name)))
             .cloned();
         let tag_type;
         if simple {
