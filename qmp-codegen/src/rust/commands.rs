@@ -108,7 +108,6 @@ pub(super) fn emit(cx: &Cx, o: &mut Out, c: &IrCommand) {
 /// `ALL` (every command with its arguments) and `check_return`.
 pub(super) fn emit_index(cx: &Cx, o: &mut Out) {
     let tc = &cx.tc;
-    let none = "_ => ::core::option::Option::None,";
     o.doc_line("Every command of the bindings, with its arguments as `(name, optional)`.");
     o.line(format_args!(
         "pub const ALL: &[(&str, &[(&str, bool)])] = &["
@@ -124,64 +123,80 @@ pub(super) fn emit_index(cx: &Cx, o: &mut Out) {
     }
     o.leave("];");
 
-    o.doc_line("Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.");
-    o.line(format_args!("#[inline]"));
-    o.line(format_args!("pub fn check_return("));
-    o.line(format_args!("    name: &str,"));
-    o.line(format_args!("    json: &str,"));
-    o.open(format_args!(
-        ") -> ::core::option::Option<::core::result::Result<(), {tc}::serde_json::Error>>"
-    ));
-    o.open(format_args!("match name"));
-    for c in &cx.ir.commands {
-        let ret = cx.ty(&c.ret, true);
-        o.line(format_args!(
-            "{:?} => ::core::option::Option::Some(",
-            c.wire
-        ));
-        o.line(format_args!(
-            "    {tc}::serde_json::from_str::<{ret}>(json).map(|_| ()),"
-        ));
-        o.line(format_args!("),"));
-    }
-    o.line(format_args!("{none}"));
-    o.close("");
-    o.close("");
+    by_name(
+        cx,
+        o,
+        "Decodes `json` (a `return` value) as the return type of command `name`; `None` for a command the bindings do not have.",
+        "#[inline]",
+        "check_return",
+        &["json: &str"],
+        &format!("::core::option::Option<::core::result::Result<(), {tc}::serde_json::Error>>"),
+        |o, c| {
+            let ret = cx.ty(&c.ret, true);
+            o.line(format_args!("{:?} => ::core::option::Option::Some(", c.wire));
+            o.line(format_args!(
+                "    {tc}::serde_json::from_str::<{ret}>(json).map(|_| ()),"
+            ));
+            o.line(format_args!("),"));
+        },
+    );
+    by_name(
+        cx,
+        o,
+        "Calls `visitor.visit::<C>()` with the type `C` of command `name` (see `CommandVisitor`); `None` for a command the bindings do not have.",
+        "#[allow(deprecated)]",
+        &format!("dispatch<V: {tc}::qapi::CommandVisitor>"),
+        &["visitor: V"],
+        "::core::option::Option<V::Output>",
+        |o, c| {
+            o.line(format_args!(
+                "{:?} => ::core::option::Option::Some(visitor.visit::<{}>()),",
+                c.wire, c.rust
+            ))
+        },
+    );
+    by_name(
+        cx,
+        o,
+        "When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.",
+        "#[allow(deprecated)]",
+        "availability",
+        &[],
+        &format!("::core::option::Option<&'static {tc}::CommandAvailability>"),
+        |o, c| {
+            o.line(format_args!(
+                "{:?} => ::core::option::Option::Some(&{}::AVAILABILITY),",
+                c.wire, c.rust
+            ))
+        },
+    );
+}
 
-    o.doc_line("Calls `visitor.visit::<C>()` with the type `C` of command `name` (see `CommandVisitor`); `None` for a command the bindings do not have.");
-    o.line(format_args!("#[allow(deprecated)]"));
-    o.line(format_args!(
-        "pub fn dispatch<V: {tc}::qapi::CommandVisitor>("
-    ));
+/// `pub fn NAME(name: &str, PARAMS) -> RET { match name { ARM per command, _ => None } }`.
+#[allow(clippy::too_many_arguments)]
+fn by_name(
+    cx: &Cx,
+    o: &mut Out,
+    doc: &str,
+    attr: &str,
+    fname: &str,
+    params: &[&str],
+    ret: &str,
+    arm: impl Fn(&mut Out, &IrCommand),
+) {
+    o.doc_line(doc);
+    o.line(format_args!("{attr}"));
+    o.line(format_args!("pub fn {fname}("));
     o.line(format_args!("    name: &str,"));
-    o.line(format_args!("    visitor: V,"));
-    o.open(format_args!(") -> ::core::option::Option<V::Output>"));
+    for p in params {
+        o.line(format_args!("    {p},"));
+    }
+    o.open(format_args!(") -> {ret}"));
     o.open(format_args!("match name"));
     for c in &cx.ir.commands {
-        o.line(format_args!(
-            "{:?} => ::core::option::Option::Some(visitor.visit::<{}>()),",
-            c.wire, c.rust
-        ));
+        arm(o, c);
     }
-    o.line(format_args!("{none}"));
-    o.close("");
-    o.close("");
-
-    o.doc_line("When command `name` and its arguments exist (its `AVAILABILITY`); `None` for a command the bindings do not have.");
-    o.line(format_args!("#[allow(deprecated)]"));
-    o.line(format_args!("pub fn availability("));
-    o.line(format_args!("    name: &str,"));
-    o.open(format_args!(
-        ") -> ::core::option::Option<&'static {tc}::CommandAvailability>"
-    ));
-    o.open(format_args!("match name"));
-    for c in &cx.ir.commands {
-        o.line(format_args!(
-            "{:?} => ::core::option::Option::Some(&{}::AVAILABILITY),",
-            c.wire, c.rust
-        ));
-    }
-    o.line(format_args!("{none}"));
+    o.line(format_args!("_ => ::core::option::Option::None,"));
     o.close("");
     o.close("");
 }
