@@ -1020,16 +1020,22 @@ impl<'a> Builder<'a> {
         self.ents[id].state = State::Checking;
         self.check_features(id)?;
         let info = self.ents[id].info.clone();
-        // The local members are taken, not copied, and put back checked at the end
-        // (nothing reads them meanwhile; the branches stay: whether this is a union
-        // is asked while it is being checked).
+        // The local members and the branches are taken, not copied, and put back
+        // checked at the end (nothing reads them meanwhile; an empty branch list stays
+        // behind, since whether this is a union is asked while it is being checked).
         let (base_name, local, branches) = match &mut self.ents[id].kind {
             EntKind::Object {
                 base_name,
                 local,
                 branches,
                 ..
-            } => (base_name.clone(), std::mem::take(local), branches.clone()),
+            } => (
+                base_name.clone(),
+                std::mem::take(local),
+                branches.as_mut().map(|(tag, simple, vs, _)| {
+                    (tag.clone(), *simple, std::mem::take(vs), None::<TypeId>)
+                }),
+            ),
             _ => return Ok(()),
         };
         // A buffer of an earlier check, if any: a large schema checks many objects.
