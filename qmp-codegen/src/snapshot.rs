@@ -58,7 +58,7 @@ impl Facts {
             .map(|(_, v)| v.as_str())
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.since.is_none() && self.member_since.is_empty()
     }
 }

@@ -27,6 +27,9 @@ enum State {
     Done,
 }
 
+/// A union's branches: `(tag name, simple, variants, tag type)`.
+type RawBranches = (Name, bool, Vec<RawVariant>, Option<TypeId>);
+
 /// An object member before and after resolution.
 #[derive(Clone)]
 struct RawMember {
@@ -73,7 +76,7 @@ enum EntKind {
         members: Vec<RawMember>,
         local_start: usize,
         /// `(tag name, simple, variants, tag type)`.
-        branches: Option<(Name, bool, Vec<RawVariant>, Option<TypeId>)>,
+        branches: Option<Box<RawBranches>>,
     },
     Alternate {
         variants: Vec<RawVariant>,
@@ -109,7 +112,8 @@ struct Ent {
     /// A type (not a command or event).
     is_type: bool,
     implicit: bool,
-    facts: crate::snapshot::Facts,
+    /// Facts from the doc comment, when there are any (most entities have none).
+    facts: Option<Box<crate::snapshot::Facts>>,
 }
 
 /// The names seen so far in a clash check: `(c_name, name, defined_in, role)`. A
@@ -372,7 +376,7 @@ impl<'a> Builder<'a> {
             state: State::Unchecked,
             is_type,
             implicit: true,
-            facts: Default::default(),
+            facts: None,
         }
     }
 
@@ -580,7 +584,7 @@ impl<'a> Builder<'a> {
                 state: State::Unchecked,
                 is_type,
                 implicit: false,
-                facts: i.facts.clone(),
+                facts: (!i.facts.is_empty()).then(|| Box::new(i.facts.clone())),
             };
             match d {
                 Definition::Enum(e) => {
@@ -696,7 +700,7 @@ impl<'a> Builder<'a> {
                             local,
                             members: Vec::new(),
                             local_start: 0,
-                            branches,
+                            branches: branches.map(Box::new),
                         },
                         true,
                     );
@@ -1032,7 +1036,7 @@ impl<'a> Builder<'a> {
             } => (
                 base_name.clone(),
                 std::mem::take(local),
-                branches.as_mut().map(|(tag, simple, vs, _)| {
+                branches.as_deref_mut().map(|(tag, simple, vs, _)| {
                     (tag.clone(), *simple, std::mem::take(vs), None::<TypeId>)
                 }),
             ),
@@ -1094,7 +1098,7 @@ impl<'a> Builder<'a> {
                     seen.rewind(mark);
                 }
             }
-            resolved_branches = Some((tag, simple, vs, Some(tag_type)));
+            resolved_branches = Some(Box::new((tag, simple, vs, Some(tag_type))));
         }
         if let EntKind::Object {
             base,
@@ -1136,7 +1140,7 @@ impl<'a> Builder<'a> {
         for m in members {
             self.check_clash(info, seen, m.role, &m.name, &m.defined_in)?;
         }
-        if let Some((_, _, vs, _)) = branches {
+        if let Some((_, _, vs, _)) = branches.as_deref() {
             if !self.dialect.has_simple_unions() {
                 for v in vs {
                     if let Some(t) = v.ty {
@@ -1716,12 +1720,14 @@ impl<'a> Builder<'a> {
                         base: base.map(|b| map(Some(b))),
                         members: members.into_iter().map(member).collect(),
                         local_start,
-                        branches: branches.map(|(tag, simple, vs, tt)| r::Branches {
-                            tag,
-                            tag_type: map(tt),
-                            variants: vs.into_iter().map(variant).collect(),
-                            simple,
-                        }),
+                        branches: branches
+                            .map(|b| *b)
+                            .map(|(tag, simple, vs, tt)| r::Branches {
+                                tag,
+                                tag_type: map(tt),
+                                variants: vs.into_iter().map(variant).collect(),
+                                simple,
+                            }),
                     }),
                     EntKind::Alternate { variants } => {
                         r::TypeKind::Alternate(variants.into_iter().map(variant).collect())
@@ -1741,7 +1747,7 @@ impl<'a> Builder<'a> {
                     features: e.features,
                     doc,
                     implicit: e.implicit,
-                    facts: e.facts,
+                    facts: e.facts.map(|f| *f).unwrap_or_default(),
                 });
             } else {
                 let o = origin.unwrap_or_else(|| Origin {
@@ -1770,7 +1776,7 @@ impl<'a> Builder<'a> {
                             allow_oob: self.flags.get(&def).is_some_and(|f| f.2),
                             allow_preconfig: self.flags.get(&def).is_some_and(|f| f.3),
                             coroutine: self.flags.get(&def).is_some_and(|f| f.4),
-                            facts: e.facts,
+                            facts: e.facts.map(|f| *f).unwrap_or_default(),
                         });
                     }
                     EntKind::Event { arg, boxed, .. } => out.events.push(r::Event {
@@ -1781,7 +1787,7 @@ impl<'a> Builder<'a> {
                         doc,
                         arg_type: arg.map(|a| map(Some(a))),
                         boxed,
-                        facts: e.facts,
+                        facts: e.facts.map(|f| *f).unwrap_or_default(),
                     }),
                     _ => {}
                 }
