@@ -137,6 +137,13 @@ impl Config {
         self
     }
 
+    /// Kept for build scripts written for earlier versions: the output is always
+    /// formatted now, as fast as the unformatted output used to be.
+    #[deprecated(note = "the output is always formatted; this does nothing")]
+    pub fn format(self, _yes: bool) -> Self {
+        self
+    }
+
     /// Whether to emit rustdoc comments (default true).
     pub fn emit_docs(mut self, yes: bool) -> Self {
         self.options.docs = yes;
