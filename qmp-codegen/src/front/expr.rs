@@ -149,41 +149,24 @@ fn normalize(v: &Val) -> Val {
 /// `false`, what a missing `name` is checked as.
 static FALSE: Val = Val::Bool(false);
 
-/// An enum value or feature as QEMU's `normalize_enum`/`normalize_features` leave
-/// it, without the copy: an object's entries (checked against `optional` and a
-/// required `'name'`) and its name, or none and the value itself as its `'name'`.
-fn normalized_named<'v>(
-    v: &'v Val,
-    info: &Info,
-    source: &(impl std::fmt::Display + ?Sized),
-    optional: &[&str],
-) -> R<(&'v [(Name, Val)], &'v Val)> {
-    match v {
-        Val::Dict(d) => {
-            check_keys(d, info, source, &["name"], optional)?;
-            Ok((d, get(d, "name").unwrap_or(&FALSE)))
-        }
-        other => Ok((&[], other)),
-    }
-}
-
-/// An object's entries and its `'type'`.
+/// An object's entries and the value of its one required key.
 type Normalized<'v> = (&'v [(Name, Val)], Option<&'v Val>);
 
-/// [`normalize`] without the copy: an object's entries, or none and the value itself
-/// as its `'type'`. An object's keys are checked against `required` and `optional`
-/// (the short form has only `'type'`, which always passes).
+/// A value as QEMU's `normalize_members` (`key` = `type`), `normalize_enum` and
+/// `normalize_features` (`key` = `name`) leave it, without the copy: an object's
+/// entries, checked against the required `key` and `optional`, and its `key`; or no
+/// entries and the value itself as its `key` (the short form, which always passes).
 fn normalized<'v>(
     v: &'v Val,
     info: &Info,
     source: &(impl std::fmt::Display + ?Sized),
-    required: &[&str],
+    key: &str,
     optional: &[&str],
 ) -> R<Normalized<'v>> {
     match v {
         Val::Dict(d) => {
-            check_keys(d, info, source, required, optional)?;
-            Ok((d, get(d, "type")))
+            check_keys(d, info, source, &[key], optional)?;
+            Ok((d, get(d, key)))
         }
         other => Ok((&[], Some(other))),
     }
@@ -481,7 +464,8 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for item in items {
             let source = "'features' member";
-            let (d, name) = normalized_named(item, info, source, &["if"])?;
+            let (d, name) = normalized(item, info, source, "name", &["if"])?;
+            let name = name.unwrap_or(&FALSE);
             let name = self.check_name_is_str(name, info, source)?;
             let source = Lazy(|f| write!(f, "{source} '{name}'"));
             if self.modern_names() {
@@ -590,7 +574,7 @@ impl Checker<'_> {
             if c_chars(&name).eq("u".chars()) || c_name_starts_with(&name, "has_") {
                 return Err(info.err(format!("{key_source} uses reserved name")));
             }
-            let (d, ty) = normalized(arg, info, &key_source, &["type"], &["if", "features"])?;
+            let (d, ty) = normalized(arg, info, &key_source, "type", &["if", "features"])?;
             let cond = self.check_if(get(d, "if"), info, &key_source)?;
             let features = self.check_features(get(d, "features"), info)?;
             if self.dialect >= Dialect::QEMU_10_0 {
@@ -966,7 +950,8 @@ impl Checker<'_> {
             } else {
                 &["if"]
             };
-            let (d, name) = normalized_named(item, info, source, optional)?;
+            let (d, name) = normalized(item, info, source, "name", optional)?;
+            let name = name.unwrap_or(&FALSE);
             let name = self.check_name_is_str(name, info, source)?;
             let source = Lazy(|f| write!(f, "{source} '{name}'"));
             if self.modern_names() {
@@ -1064,7 +1049,7 @@ impl Checker<'_> {
             if self.dialect.has_simple_unions() {
                 self.check_name_52(key, info, &source, false, false, false)?;
             }
-            let (d, ty) = normalized(value, info, &source, &["type"], &["if"])?;
+            let (d, ty) = normalized(value, info, &source, "type", &["if"])?;
             let cond = self.check_if(get(d, "if"), info, &source)?;
             if self.dialect >= Dialect::QEMU_10_0 {
                 self.check_type_name(ty, info, &source)?;
@@ -1102,7 +1087,7 @@ impl Checker<'_> {
             } else {
                 self.check_name_52(key, info, &source, false, false, false)?;
             }
-            let (vd, ty) = normalized(value, info, &source, &["type"], &["if"])?;
+            let (vd, ty) = normalized(value, info, &source, "type", &["if"])?;
             let cond = self.check_if(get(vd, "if"), info, &source)?;
             if self.dialect >= Dialect::QEMU_7_2 {
                 self.check_type_name_or_array_alt(ty, info, &source)?;

@@ -38,9 +38,8 @@ struct RawMember {
     optional: bool,
     cond: Option<Cond>,
     features: Vec<Feature>,
-    /// The name of the type declaring it, shared by its members.
-    defined_in: Name,
-    /// That type's entity, once defined (its info is the member's).
+    /// The entity of the type declaring it, once defined (its name and info are the
+    /// member's `defined_in` and info: [`Builder::defined_in`]).
     owner: u32,
     role: &'static str,
     ty: Option<TypeId>,
@@ -476,12 +475,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn members(
-        &mut self,
-        ms: &[model::Member],
-        info: &Info,
-        defined_in: &Name,
-    ) -> R<Vec<RawMember>> {
+    fn members(&mut self, ms: &[model::Member], info: &Info) -> R<Vec<RawMember>> {
         let mut out = Vec::with_capacity(ms.len());
         for m in ms {
             let ty_name = self.type_name(&m.ty, info)?;
@@ -492,7 +486,6 @@ impl<'a> Builder<'a> {
                 optional: m.optional,
                 cond: m.cond.clone(),
                 features: m.features.clone(),
-                defined_in: defined_in.clone(),
                 owner: 0,
                 role: "member",
                 ty: None,
@@ -516,7 +509,7 @@ impl<'a> Builder<'a> {
             return Ok(None);
         }
         let name = Name::from(format!("q_obj_{owner}-{role}"));
-        let local = self.members(members, info, &name)?;
+        let local = self.members(members, info)?;
         if self.by_name.contains_key(name.as_str()) {
             // Several users: only a duplicate definition, flagged later.
             return Ok(Some(name));
@@ -601,7 +594,7 @@ impl<'a> Builder<'a> {
                     self.define(ent)?;
                 }
                 Definition::Struct(s) => {
-                    let local = self.members(&s.members, &info, &owner)?;
+                    let local = self.members(&s.members, &info)?;
                     let ent = base_ent(
                         EntKind::Object {
                             base_name: s.base.clone(),
@@ -685,7 +678,6 @@ impl<'a> Builder<'a> {
                                 optional: false,
                                 cond: None,
                                 features: Vec::new(),
-                                defined_in: owner.clone(),
                                 owner: 0,
                                 role: "member",
                                 ty: None,
@@ -790,7 +782,6 @@ impl<'a> Builder<'a> {
             optional: false,
             cond: None,
             features: Vec::new(),
-            defined_in: name.clone(),
             owner: 0,
             role: "member",
             ty: None,
@@ -872,6 +863,11 @@ impl<'a> Builder<'a> {
             return format!("{role} '{name}' of {meta} '{owner}'");
         }
         format!("{role} '{name}'")
+    }
+
+    /// The name of the type that declares `m`.
+    fn defined_in(&self, m: &RawMember) -> &Name {
+        &self.ents[m.owner as usize].name
     }
 
     fn lookup_type(&self, name: &str) -> Option<usize> {
@@ -1060,7 +1056,13 @@ impl<'a> Builder<'a> {
             self.check(base)?;
             let base_members = self.members_of(base);
             for m in &base_members {
-                self.check_clash(info.as_ref(), &mut seen, m.role, &m.name, &m.defined_in)?;
+                self.check_clash(
+                    info.as_ref(),
+                    &mut seen,
+                    m.role,
+                    &m.name,
+                    self.defined_in(m),
+                )?;
             }
             members.extend(base_members);
             base_id = Some(TypeId(base as u32));
@@ -1071,7 +1073,8 @@ impl<'a> Builder<'a> {
             let ty = match self.lookup_type(&m.ty_name) {
                 Some(t) => t,
                 None => {
-                    let what = self.describe_member(m.role, &m.name, &m.defined_in, info.as_ref());
+                    let what =
+                        self.describe_member(m.role, &m.name, self.defined_in(&m), info.as_ref());
                     return Err(err(
                         info.as_ref(),
                         format!("{what} uses unknown type '{}'", m.ty_name),
@@ -1083,7 +1086,13 @@ impl<'a> Builder<'a> {
             for f in &m.features {
                 self.check_clash(info.as_ref(), &mut fseen, "feature", &f.name, &m.name)?;
             }
-            self.check_clash(info.as_ref(), &mut seen, m.role, &m.name, &m.defined_in)?;
+            self.check_clash(
+                info.as_ref(),
+                &mut seen,
+                m.role,
+                &m.name,
+                self.defined_in(&m),
+            )?;
             members.push(m);
         }
         let mut resolved_branches = None;
@@ -1138,7 +1147,7 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         for m in members {
-            self.check_clash(info, seen, m.role, &m.name, &m.defined_in)?;
+            self.check_clash(info, seen, m.role, &m.name, self.defined_in(m))?;
         }
         if let Some((_, _, vs, _)) = branches.as_deref() {
             if !self.dialect.has_simple_unions() {
@@ -1181,11 +1190,11 @@ impl<'a> Builder<'a> {
                     format!("discriminator '{tag_name}' is not a member of {base_desc}"),
                 ));
             };
-            let base_desc = match self.lookup_type(&tag.defined_in) {
-                Some(b) if !self.ents[b].implicit || !self.ents[b].name.starts_with("q_") => {
-                    format!("base type '{}'", tag.defined_in)
-                }
-                _ => base_desc,
+            let base = &self.ents[tag.owner as usize];
+            let base_desc = if !base.implicit || !base.name.starts_with("q_") {
+                format!("base type '{}'", base.name)
+            } else {
+                base_desc
             };
             let ty = tag.ty.map(|t| t.0 as usize).unwrap_or(usize::MAX);
             if ty == usize::MAX || !matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
@@ -1224,7 +1233,7 @@ impl<'a> Builder<'a> {
                         name: v.name.clone(),
                         ty_name: "q_empty".into(),
                         cond: v.cond.clone(),
-                        defined_in: tag.defined_in.clone(),
+                        defined_in: self.defined_in(&tag).clone(),
                         info: info.clone(),
                         implicit: true,
                         ty: None,

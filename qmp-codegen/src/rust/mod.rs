@@ -102,14 +102,10 @@ pub fn generate_tokens(merged: &Merged, opts: &Options) -> TokenStream {
     // The emitters write valid Rust; the generated-code tests parse every release's.
     code.parse().unwrap_or_else(|e| {
         let msg = format!("qmp-codegen produced invalid Rust: {e}");
-        quote_compile_error(&msg)
+        format!("compile_error!({msg:?});")
+            .parse()
+            .unwrap_or_default()
     })
-}
-
-fn quote_compile_error(msg: &str) -> TokenStream {
-    format!("compile_error!({msg:?});")
-        .parse()
-        .unwrap_or_default()
 }
 
 const COMMANDS_DOC: &str = "The schema's commands: one type per command, implementing `Command`.";

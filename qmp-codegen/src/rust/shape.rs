@@ -7,26 +7,14 @@ use super::ir::{Ir, IrData, IrField, IrKind, RustType};
 use std::collections::HashMap;
 use std::fmt::Write;
 
-/// `s` as a JSON string.
-fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// `s` as a JSON string (serde_json's escaping).
+fn json_str(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    push_str(&mut out, s);
-    out
+/// [`json_str`], appended to `out`.
+fn push_str(out: &mut String, s: &str) {
+    out.push_str(&json_str(s));
 }
 
 struct Table<'a> {

@@ -833,10 +833,10 @@ fn no_reply_command(msg: &serde_json::Map<String, Value>) -> Option<qemu_qmp::Ra
     let name = msg.get("execute")?.as_str()?;
     let args = msg.get("arguments").and_then(Value::as_object);
     let empty = Value::Object(serde_json::Map::new());
-    let value = msg
-        .get("arguments")
-        .filter(|_| args.is_some())
-        .unwrap_or(&empty);
+    let value = match msg.get("arguments") {
+        Some(v @ Value::Object(_)) => v,
+        _ => &empty,
+    };
     let silent = qemu_qmp::qga::commands::dispatch(name, NoReply(value))
         .or_else(|| qemu_qmp::commands::dispatch(name, NoReply(value)))
         .unwrap_or(false);
