@@ -9,7 +9,7 @@ pub use crate::front::parser::Pragma;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use crate::name::Name;
+pub use crate::name::{Name, NameHash, NameHasher};
 
 /// A whole schema.
 #[derive(Debug, Clone)]

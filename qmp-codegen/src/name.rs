@@ -131,3 +131,62 @@ impl serde::Serialize for Name {
         s.serialize_str(&self.0)
     }
 }
+
+/// The hasher of the tables keyed by [`Name`] (such as
+/// [`Resolved::type_by_name`](crate::resolved::Resolved::type_by_name)): fast, and seeded
+/// at random per table, so that no schema can be written to make its lookups slow.
+///
+/// ```
+/// use qmp_codegen::model::{Name, NameHasher};
+/// use std::collections::HashMap;
+/// let mut m: HashMap<Name, u32, NameHasher> = HashMap::default();
+/// m.insert(Name::from("int"), 1);
+/// assert_eq!(m.get("int"), Some(&1));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct NameHasher(foldhash::fast::RandomState);
+
+/// The state of one [`NameHasher`] hash.
+#[derive(Clone)]
+pub struct NameHash(foldhash::fast::FoldHasher<'static>);
+
+impl std::hash::BuildHasher for NameHasher {
+    type Hasher = NameHash;
+
+    #[inline]
+    fn build_hasher(&self) -> NameHash {
+        NameHash(self.0.build_hasher())
+    }
+}
+
+impl std::hash::Hasher for NameHash {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes)
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i)
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.0.write_u32(i)
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i)
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i)
+    }
+}

@@ -8,7 +8,7 @@
 
 use crate::diag::Location;
 use crate::doc::Doc;
-use crate::model::{Cond, Feature, Name};
+use crate::model::{Cond, Feature, Name, NameHasher};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,7 +31,7 @@ pub struct Resolved {
     /// Every type: built-ins, defined, implicit.
     pub types: Vec<Type>,
     /// Types by QAPI name.
-    pub type_by_name: HashMap<Name, TypeId>,
+    pub type_by_name: HashMap<Name, TypeId, NameHasher>,
     /// The commands, in source order.
     pub commands: Vec<Command>,
     /// The events, in source order.

@@ -46,6 +46,32 @@ pub(crate) struct QapiDoc {
     pub(crate) heading: Option<(usize, String)>,
     /// Read in lenient mode or not at all: no checks apply.
     pub(crate) unchecked: bool,
+    /// Indexes of `args` and `features` by name, once they are long.
+    arg_ix: Option<Box<ArgIndex>>,
+    feature_ix: Option<Box<ArgIndex>>,
+}
+
+/// Descriptions by name: the first `done` of a list, each name at its first index.
+#[derive(Debug, Clone, Default)]
+struct ArgIndex {
+    ix: std::collections::HashMap<String, usize, crate::model::NameHasher>,
+    done: usize,
+}
+
+/// The index of the first description of `name` in `list`: a scan while the list is
+/// short, an index (kept up to date with what was pushed since) once it is long, so
+/// that 30 000 described members are checked in linear time.
+fn find_in(list: &[ArgSection], ix: &mut Option<Box<ArgIndex>>, name: &str) -> Option<usize> {
+    const SCAN: usize = 16;
+    if ix.is_none() && list.len() <= SCAN {
+        return list.iter().position(|a| a.name == name);
+    }
+    let ix = ix.get_or_insert_with(Default::default);
+    while ix.done < list.len() {
+        ix.ix.entry(list[ix.done].name.clone()).or_insert(ix.done);
+        ix.done += 1;
+    }
+    ix.ix.get(name).copied()
 }
 
 impl QapiDoc {
@@ -59,6 +85,17 @@ impl QapiDoc {
             sections: Vec::new(),
             heading: None,
             unchecked: false,
+            arg_ix: None,
+            feature_ix: None,
+        }
+    }
+
+    /// The index of the description of the member (or feature) `name`.
+    pub(crate) fn find(&mut self, feature: bool, name: &str) -> Option<usize> {
+        if feature {
+            find_in(&self.features, &mut self.feature_ix, name)
+        } else {
+            find_in(&self.args, &mut self.arg_ix, name)
         }
     }
 
@@ -638,13 +675,12 @@ impl ModernDoc {
     }
 
     fn new_description(&mut self, loc: Location, name: &str, feature: bool) -> Result<()> {
-        let list = if feature {
-            &mut self.doc.features
+        new_description(&mut self.doc, feature, &loc, name)?;
+        let idx = if feature {
+            self.doc.features.len()
         } else {
-            &mut self.doc.args
-        };
-        new_description(list, &loc, name)?;
-        let idx = list.len() - 1;
+            self.doc.args.len()
+        } - 1;
         self.all
             .push((if feature { "Feature" } else { "Member" }, idx));
         Ok(())
@@ -707,13 +743,18 @@ fn tagged_section(line: &str) -> Option<(&'static str, &str)> {
     None
 }
 
-fn new_description(list: &mut Vec<ArgSection>, loc: &Location, name: &str) -> Result<()> {
+fn new_description(doc: &mut QapiDoc, feature: bool, loc: &Location, name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(at(loc, "invalid parameter name"));
     }
-    if list.iter().any(|a| a.name == name) {
+    if doc.find(feature, name).is_some() {
         return Err(at(loc, format!("'{name}' parameter name duplicated")));
     }
+    let list = if feature {
+        &mut doc.features
+    } else {
+        &mut doc.args
+    };
     list.push(ArgSection {
         name: name.to_owned(),
         text: String::new(),
@@ -982,12 +1023,7 @@ impl OldDoc {
         if name.is_empty() {
             return Err(p.error("invalid parameter name"));
         }
-        let list = if features {
-            &self.doc.features
-        } else {
-            &self.doc.args
-        };
-        if list.iter().any(|a| a.name == name) {
+        if self.doc.find(features, name).is_some() {
             return Err(p.error(format!("'{name}' parameter name duplicated")));
         }
         self.switch(p)?;

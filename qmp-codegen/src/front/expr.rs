@@ -54,7 +54,7 @@ pub(crate) fn c_chars(name: &str) -> impl Iterator<Item = char> + '_ {
 /// A description for error messages (`struct 'Foo' member 'bar'`), formatted only
 /// when an error is reported: a large schema describes millions of members and
 /// reports at most one error.
-struct Lazy<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result>(F);
+pub(crate) struct Lazy<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result>(pub(crate) F);
 
 impl<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result> std::fmt::Display for Lazy<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1045,7 +1045,7 @@ impl Checker<'_> {
         };
         let mut branches = Vec::with_capacity(data.len());
         for (key, value) in data {
-            let source = format!("'data' member '{key}'");
+            let source = Lazy(|f| write!(f, "'data' member '{key}'"));
             if self.dialect.has_simple_unions() {
                 self.check_name_52(key, info, &source, false, false, false)?;
             }
@@ -1081,7 +1081,7 @@ impl Checker<'_> {
         };
         let mut branches = Vec::with_capacity(d.len());
         for (key, value) in d {
-            let source = format!("'data' member '{key}'");
+            let source = Lazy(|f| write!(f, "'data' member '{key}'"));
             if self.modern_names() {
                 self.check_name_lower(key, info, &source, false, false)?;
             } else {

@@ -11,7 +11,7 @@ use super::doc::{DocParser, QapiDoc};
 use crate::diag::{Location, Result, SchemaError};
 use crate::dialect::Dialect;
 use crate::doc::DocMode;
-use crate::model::Name;
+use crate::model::{Name, NameHasher};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -708,7 +708,11 @@ impl Parser {
     }
 
     /// After `{` and a key: the `:` and the key's check; returns the key.
-    fn member_key(&mut self, out: &[(Name, Val)], keys: Option<&HashSet<Name>>) -> Result<Name> {
+    fn member_key(
+        &mut self,
+        out: &[(Name, Val)],
+        keys: Option<&HashSet<Name, NameHasher>>,
+    ) -> Result<Name> {
         let Tok::Str(key) = std::mem::replace(&mut self.tok, Tok::Eof) else {
             return Err(self.error("expected string"));
         };
@@ -734,7 +738,7 @@ impl Parser {
             Dict {
                 out: Vec<(Name, Val)>,
                 /// The keys so far, once there are many (few: `out` is scanned).
-                keys: Option<HashSet<Name>>,
+                keys: Option<HashSet<Name, NameHasher>>,
                 /// The key whose value is being read.
                 key: Option<Name>,
             },
@@ -818,7 +822,7 @@ impl Parser {
                                 set.insert(k.clone());
                             }
                             None if out.len() >= DICT_SCAN => {
-                                let mut set: HashSet<Name> =
+                                let mut set: HashSet<Name, NameHasher> =
                                     out.iter().map(|(k, _)| k.clone()).collect();
                                 set.insert(k.clone());
                                 *keys = Some(set);

@@ -8,17 +8,28 @@
 //! The result is the [`Resolved`](crate::resolved::Resolved) schema.
 
 use super::doc::QapiDoc;
-use super::expr::{c_chars, Info};
+use super::expr::{c_chars, Info, Lazy};
 use super::parser::Pragma;
 use crate::diag::{Result, SchemaError};
 use crate::dialect::Dialect;
 use crate::doc::DocMode;
-use crate::model::{self, Cond, Definition, Feature, Members, Name, TypeRef};
+use crate::model::{self, Cond, Definition, Feature, Members, Name, NameHasher, TypeRef};
 use crate::resolved::{self as r, JsonType, Origin, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 type R<T> = std::result::Result<T, SchemaError>;
+
+/// How deep object checks may nest (a type's base, branch or argument type defined
+/// after it is checked first). QEMU's generator recurses too, and fails somewhat
+/// beyond this with Python's recursion limit; here it is an error, not a crash.
+pub(crate) const MAX_CHECK_DEPTH: usize = super::parser::MAX_DEPTH;
+
+/// How many members the whole schema may copy from bases and visit through nested
+/// branches while checking clashes. Both grow faster than the schema (a chain of
+/// bases is quadratic, unions of unions exponential: QEMU's generator then runs out
+/// of memory or never ends); QEMU's own schemas need a few ten thousand.
+const MAX_WORK: usize = 1 << 20;
 
 #[derive(Clone, Copy, PartialEq)]
 enum State {
@@ -85,7 +96,7 @@ enum EntKind {
         ret_name: Option<Name>,
         arg: Option<TypeId>,
         ret: Option<TypeId>,
-        def: usize,
+        flags: CommandFlags,
         boxed: bool,
     },
     Event {
@@ -93,6 +104,16 @@ enum EntKind {
         arg: Option<TypeId>,
         boxed: bool,
     },
+}
+
+/// A command's flags, as its definition says.
+#[derive(Clone, Copy)]
+struct CommandFlags {
+    gen: bool,
+    success_response: bool,
+    allow_oob: bool,
+    allow_preconfig: bool,
+    coroutine: bool,
 }
 
 struct Ent {
@@ -124,7 +145,7 @@ struct Seen {
     /// `c_name name defined_in` of each entry, one after the other.
     text: String,
     entries: Vec<SeenEntry>,
-    index: Option<HashMap<String, usize>>,
+    index: Option<HashMap<String, usize, NameHasher>>,
 }
 
 /// Where one entry's text is in [`Seen::text`], and its role.
@@ -189,7 +210,7 @@ impl Seen {
                 self.entries.len(),
             );
         } else if self.entries.len() >= Self::SCAN {
-            let mut ix: HashMap<String, usize> = self
+            let mut ix: HashMap<String, usize, NameHasher> = self
                 .entries
                 .iter()
                 .enumerate()
@@ -232,6 +253,38 @@ impl Seen {
     }
 }
 
+/// A set of names: scanned while small, hashed once large (a union of 30 000 branches
+/// is checked in linear time).
+struct NameSet {
+    few: Vec<Name>,
+    many: Option<std::collections::HashSet<Name, NameHasher>>,
+}
+
+impl NameSet {
+    const SCAN: usize = 16;
+
+    fn new<'n>(names: impl ExactSizeIterator<Item = &'n Name>) -> NameSet {
+        if names.len() <= NameSet::SCAN {
+            NameSet {
+                few: names.cloned().collect(),
+                many: None,
+            }
+        } else {
+            NameSet {
+                few: Vec::new(),
+                many: Some(names.cloned().collect()),
+            }
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        match &self.many {
+            Some(set) => set.contains(name),
+            None => self.few.iter().any(|n| n == name),
+        }
+    }
+}
+
 /// A `by_name` value while building: the entity index, and in the top bit whether it
 /// is a type (types are looked up often: the flag spares a visit to the entity).
 struct Slot;
@@ -259,16 +312,18 @@ pub(crate) struct Builder<'a> {
     ents: Vec<Ent>,
     /// Entity index and whether it is a type ([`Slot`]), by name. The table becomes
     /// the resolved schema's `type_by_name` in place.
-    by_name: HashMap<Name, TypeId>,
+    by_name: HashMap<Name, TypeId, NameHasher>,
     /// Clash-check buffers to reuse.
     seen_pool: Vec<Seen>,
+    /// How many object checks are running, one inside another (bases, branches,
+    /// arguments checked before their user).
+    depth: usize,
+    /// Members copied from bases and visited through branches so far.
+    work: std::cell::Cell<usize>,
     docs: Vec<QapiDoc>,
     /// First use of each feature name: the 64-feature limit.
     feature_first: Vec<(Name, Option<Info>)>,
-    feature_seen: std::collections::HashSet<Name>,
-    /// Each command's flags by definition index: gen, success-response, allow-oob,
-    /// allow-preconfig, coroutine.
-    flags: HashMap<usize, (bool, bool, bool, bool, bool)>,
+    feature_seen: std::collections::HashSet<Name, NameHasher>,
 }
 
 fn builtin_json(name: &str) -> Option<JsonType> {
@@ -306,12 +361,15 @@ impl<'a> Builder<'a> {
             pragma,
             check_docs: docs == DocMode::Checked,
             ents: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
             seen_pool: Vec::new(),
+            depth: 0,
+            work: std::cell::Cell::new(0),
             docs: Vec::new(),
             feature_first: vec![("deprecated".into(), None), ("unstable".into(), None)],
-            feature_seen: [Name::from("deprecated"), Name::from("unstable")].into(),
-            flags: HashMap::new(),
+            feature_seen: [Name::from("deprecated"), Name::from("unstable")]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -716,16 +774,6 @@ impl<'a> Builder<'a> {
                     self.define(ent)?;
                 }
                 Definition::Command(c) => {
-                    self.flags.insert(
-                        di,
-                        (
-                            c.gen,
-                            c.success_response,
-                            c.allow_oob,
-                            c.allow_preconfig,
-                            c.coroutine,
-                        ),
-                    );
                     let arg_name = match &c.data {
                         Some(Members::Inline(ms)) => {
                             self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
@@ -743,7 +791,13 @@ impl<'a> Builder<'a> {
                             ret_name,
                             arg: None,
                             ret: None,
-                            def: di,
+                            flags: CommandFlags {
+                                gen: c.gen,
+                                success_response: c.success_response,
+                                allow_oob: c.allow_oob,
+                                allow_preconfig: c.allow_preconfig,
+                                coroutine: c.coroutine,
+                            },
                             boxed: c.boxed,
                         },
                         false,
@@ -877,7 +931,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn resolve(&self, name: &str, info: Option<&Info>, what: &str) -> R<usize> {
+    fn resolve(
+        &self,
+        name: &str,
+        info: Option<&Info>,
+        what: &(impl std::fmt::Display + ?Sized),
+    ) -> R<usize> {
         self.lookup_type(name)
             .ok_or_else(|| err(info, format!("{what} uses unknown type '{name}'")))
     }
@@ -984,9 +1043,8 @@ impl<'a> Builder<'a> {
                 let what = info
                     .as_ref()
                     .and_then(|i| i.defn.as_ref())
-                    .map(|d| d.0.to_owned())
-                    .unwrap_or_default();
-                let elem = self.resolve(elem_name, info.as_ref(), &what)?;
+                    .map_or("", |d| d.0);
+                let elem = self.resolve(elem_name, info.as_ref(), what)?;
                 if matches!(self.ents[elem].kind, EntKind::Array { .. }) {
                     return Err(err(
                         info.as_ref(),
@@ -1017,7 +1075,41 @@ impl<'a> Builder<'a> {
             }
             State::Unchecked => {}
         }
+        if self.depth >= MAX_CHECK_DEPTH {
+            return Err(err(
+                self.ents[id].info.as_ref(),
+                format!(
+                    "{} is nested too deep: more than {MAX_CHECK_DEPTH} levels of bases, \
+                     branches and arguments to check first",
+                    self.describe(id)
+                ),
+            ));
+        }
         self.ents[id].state = State::Checking;
+        self.depth += 1;
+        let r = self.check_object_now(id);
+        self.depth -= 1;
+        r
+    }
+
+    /// Counts `n` members of work for `id`'s check ([`MAX_WORK`]).
+    fn add_work(&self, id: usize, n: usize) -> R<()> {
+        let w = self.work.get().saturating_add(n);
+        self.work.set(w);
+        if w > MAX_WORK {
+            return Err(err(
+                self.ents[id].info.as_ref(),
+                format!(
+                    "{} makes the schema too large to check: more than {MAX_WORK} members \
+                     inherited from bases or reached through nested branches",
+                    self.describe(id)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_object_now(&mut self, id: usize) -> R<()> {
         self.check_features(id)?;
         let info = self.ents[id].info.clone();
         // The local members and the branches are taken, not copied, and put back
@@ -1055,6 +1147,7 @@ impl<'a> Builder<'a> {
             }
             self.check(base)?;
             let base_members = self.members_of(base);
+            self.add_work(id, base_members.len())?;
             for m in &base_members {
                 self.check_clash(
                     info.as_ref(),
@@ -1103,7 +1196,7 @@ impl<'a> Builder<'a> {
             for v in &vs {
                 if let Some(t) = v.ty {
                     let mark = seen.mark();
-                    self.object_check_clash(t.0 as usize, info.as_ref(), &mut seen)?;
+                    self.object_check_clash(id, t.0 as usize, info.as_ref(), &mut seen, 0)?;
                     seen.rewind(mark);
                 }
             }
@@ -1139,13 +1232,31 @@ impl<'a> Builder<'a> {
 
     /// QEMU's `QAPISchemaObjectType.check_clash`: this type's members (and, from 7.x
     /// on, its branches' members, each branch on its own) against `seen`.
-    fn object_check_clash(&self, id: usize, info: Option<&Info>, seen: &mut Seen) -> R<()> {
+    /// `user`: the union being checked; `depth`: how many branches deep this is.
+    fn object_check_clash(
+        &self,
+        user: usize,
+        id: usize,
+        info: Option<&Info>,
+        seen: &mut Seen,
+        depth: usize,
+    ) -> R<()> {
         let EntKind::Object {
             members, branches, ..
         } = &self.ents[id].kind
         else {
             return Ok(());
         };
+        if depth >= MAX_CHECK_DEPTH {
+            return Err(err(
+                info,
+                format!(
+                    "{} is nested too deep: more than {MAX_CHECK_DEPTH} levels of branches",
+                    self.describe(user)
+                ),
+            ));
+        }
+        self.add_work(user, members.len())?;
         for m in members {
             self.check_clash(info, seen, m.role, &m.name, self.defined_in(m))?;
         }
@@ -1154,7 +1265,7 @@ impl<'a> Builder<'a> {
                 for v in vs {
                     if let Some(t) = v.ty {
                         let mark = seen.mark();
-                        self.object_check_clash(t.0 as usize, info, seen)?;
+                        self.object_check_clash(user, t.0 as usize, info, seen, depth + 1)?;
                         seen.rewind(mark);
                     }
                 }
@@ -1175,27 +1286,27 @@ impl<'a> Builder<'a> {
         let info_r = info.as_ref();
         let tag = members
             .iter()
-            .find(|m| c_chars(&m.name).eq(c_chars(tag_name)))
-            .cloned();
+            .find(|m| c_chars(&m.name).eq(c_chars(tag_name)));
         let tag_type;
         if simple {
             let t = tag.ok_or_else(|| err(info_r, "simple union without a tag"))?;
             let ty = self.resolve(&t.ty_name, info_r, "member 'type'")?;
             tag_type = ty;
         } else {
-            let base_desc = "'base'".to_owned();
             let Some(tag) = tag.filter(|t| t.name == tag_name) else {
                 return Err(err(
                     info_r,
-                    format!("discriminator '{tag_name}' is not a member of {base_desc}"),
+                    format!("discriminator '{tag_name}' is not a member of 'base'"),
                 ));
             };
             let base = &self.ents[tag.owner as usize];
-            let base_desc = if !base.implicit || !base.name.starts_with("q_") {
-                format!("base type '{}'", base.name)
-            } else {
-                base_desc
-            };
+            let base_desc = Lazy(|f| {
+                if !base.implicit || !base.name.starts_with("q_") {
+                    write!(f, "base type '{}'", base.name)
+                } else {
+                    f.write_str("'base'")
+                }
+            });
             let ty = tag.ty.map(|t| t.0 as usize).unwrap_or(usize::MAX);
             if ty == usize::MAX || !matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
                 return Err(err(
@@ -1223,30 +1334,29 @@ impl<'a> Builder<'a> {
             }
             tag_type = ty;
             // Tag values without a branch get the empty type.
-            let values = match &self.ents[ty].kind {
-                EntKind::Enum { values, .. } => values.clone(),
-                _ => Vec::new(),
-            };
-            for v in values {
-                if !variants.iter().any(|x| x.name == v.name) {
-                    variants.push(RawVariant {
-                        name: v.name.clone(),
-                        ty_name: "q_empty".into(),
-                        cond: v.cond.clone(),
-                        defined_in: self.defined_in(&tag).clone(),
-                        info: info.clone(),
-                        implicit: true,
-                        ty: None,
-                    });
+            let given = NameSet::new(variants.iter().map(|v| &v.name));
+            if let EntKind::Enum { values, .. } = &self.ents[ty].kind {
+                for v in values {
+                    if !given.contains(&v.name) {
+                        variants.push(RawVariant {
+                            name: v.name.clone(),
+                            ty_name: "q_empty".into(),
+                            cond: v.cond.clone(),
+                            defined_in: self.defined_in(tag).clone(),
+                            info: info.clone(),
+                            implicit: true,
+                            ty: None,
+                        });
+                    }
                 }
             }
         }
         if variants.is_empty() {
             return Err(err(info_r, "union has no branches"));
         }
-        let tag_values: Vec<Name> = match &self.ents[tag_type].kind {
-            EntKind::Enum { values, .. } => values.iter().map(|v| v.name.clone()).collect(),
-            _ => Vec::new(),
+        let tag_values = match &self.ents[tag_type].kind {
+            EntKind::Enum { values, .. } => NameSet::new(values.iter().map(|v| &v.name)),
+            _ => NameSet::new([].iter()),
         };
         for v in variants.iter_mut() {
             let Some(ty) = self.lookup_type(&v.ty_name) else {
@@ -1293,7 +1403,14 @@ impl<'a> Builder<'a> {
             _ => return Ok(()),
         };
         for v in variants.iter_mut() {
-            let what = self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref());
+            let what = Lazy(|f| {
+                f.write_str(&self.describe_member(
+                    "branch",
+                    &v.name,
+                    &v.defined_in,
+                    v.info.as_ref(),
+                ))
+            });
             let ty = self.resolve(&v.ty_name, v.info.as_ref(), &what)?;
             v.ty = Some(TypeId(ty as u32));
         }
@@ -1368,7 +1485,7 @@ impl<'a> Builder<'a> {
         let info = self.ents[id].info.clone();
         let info_r = info.as_ref();
         let Some(n) = arg_name else { return Ok(None) };
-        let arg = self.resolve(n, info_r, &format!("{what}'s 'data'"))?;
+        let arg = self.resolve(n, info_r, &Lazy(|f| write!(f, "{what}'s 'data'")))?;
         if !self.is_object(arg) {
             return Err(err(
                 info_r,
@@ -1386,7 +1503,10 @@ impl<'a> Builder<'a> {
         }
         if self.modern() {
             self.check(arg)?;
-            let conditional = self.members_of(arg).iter().any(|m| m.cond.is_some());
+            let conditional = matches!(
+                &self.ents[arg].kind,
+                EntKind::Object { members, .. } if members.iter().any(|m| m.cond.is_some())
+            );
             if conditional && !boxed {
                 return Err(err(
                     info_r,
@@ -1465,8 +1585,8 @@ impl<'a> Builder<'a> {
                 .is_some_and(|s| self.pragma.documentation_exceptions.iter().any(|e| e == s))
         };
         let d = &mut self.docs[doc];
-        match d.args.iter_mut().find(|a| a.name == name) {
-            Some(a) => a.connected = true,
+        match d.find(false, name) {
+            Some(a) => d.args[a].connected = true,
             None => {
                 if modern && !exempt {
                     return Err(err(info, format!("{role} '{name}' lacks documentation")));
@@ -1478,9 +1598,9 @@ impl<'a> Builder<'a> {
 
     fn connect_feature(&mut self, doc: usize, name: &str, info: Option<&Info>) -> R<()> {
         let d = &mut self.docs[doc];
-        match d.features.iter_mut().find(|a| a.name == name) {
+        match d.find(true, name) {
             Some(a) => {
-                a.connected = true;
+                d.features[a].connected = true;
                 Ok(())
             }
             None => Err(err(info, format!("feature '{name}' lacks documentation"))),
@@ -1767,7 +1887,7 @@ impl<'a> Builder<'a> {
                     EntKind::Command {
                         arg,
                         ret,
-                        def,
+                        flags,
                         boxed,
                         ..
                     } => {
@@ -1780,11 +1900,11 @@ impl<'a> Builder<'a> {
                             arg_type: arg.map(|a| map(Some(a))),
                             ret_type: ret.map(|a| map(Some(a))),
                             boxed,
-                            gen: self.flags.get(&def).map_or(true, |f| f.0),
-                            success_response: self.flags.get(&def).map_or(true, |f| f.1),
-                            allow_oob: self.flags.get(&def).is_some_and(|f| f.2),
-                            allow_preconfig: self.flags.get(&def).is_some_and(|f| f.3),
-                            coroutine: self.flags.get(&def).is_some_and(|f| f.4),
+                            gen: flags.gen,
+                            success_response: flags.success_response,
+                            allow_oob: flags.allow_oob,
+                            allow_preconfig: flags.allow_preconfig,
+                            coroutine: flags.coroutine,
                             facts: e.facts.map(|f| *f).unwrap_or_default(),
                         });
                     }
