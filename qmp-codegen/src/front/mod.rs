@@ -80,7 +80,7 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
     drop(std::mem::take(&mut parsed.exprs));
     let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs);
     builder.define_all(&definitions, doc_blocks)?;
-    let resolved = with_deep_stack(move || builder.check_all())?;
+    let resolved = builder.check_all()?;
     let free_docs = parsed
         .free_docs
         .iter()
@@ -94,31 +94,4 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
         qemu_version: parsed.qemu_version,
         resolved,
     })
-}
-
-/// The stack of the thread [`with_deep_stack`] runs on: room for the deepest nesting
-/// of object checks the front end allows ([`schema::MAX_CHECK_DEPTH`]) even unoptimized.
-const CHECK_STACK: usize = 64 << 20;
-
-/// Runs `f` on a thread of its own with a stack of [`CHECK_STACK`] (only what is used
-/// is ever mapped): the caller's may be a test's or a build script's 2 MB. Runs it
-/// here if no thread can be started.
-fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    let job = std::sync::Mutex::new(Some(f));
-    let run = || job.lock().ok().and_then(|mut j| j.take()).map(|f| f());
-    let out = std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .name("qapi-check".into())
-            .stack_size(CHECK_STACK)
-            .spawn_scoped(s, run)
-            .ok()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    });
-    match out.flatten() {
-        Some(v) => v,
-        None => match job.into_inner() {
-            Ok(Some(f)) => f(),
-            _ => unreachable!("the job runs once, on the thread or here"),
-        },
-    }
 }

@@ -23,7 +23,7 @@ type R<T> = std::result::Result<T, SchemaError>;
 /// How deep object checks may nest (a type's base, branch or argument type defined
 /// after it is checked first). QEMU's generator recurses too, and fails somewhat
 /// beyond this with Python's recursion limit; here it is an error, not a crash.
-pub(crate) const MAX_CHECK_DEPTH: usize = super::parser::MAX_DEPTH;
+const MAX_CHECK_DEPTH: usize = super::parser::MAX_DEPTH;
 
 /// How many members the whole schema may copy from bases and visit through nested
 /// branches while checking clashes. Both grow faster than the schema (a chain of
@@ -1087,7 +1087,11 @@ impl<'a> Builder<'a> {
         }
         self.ents[id].state = State::Checking;
         self.depth += 1;
-        let r = self.check_object_now(id);
+        let r = if self.depth % LEVELS_PER_STACK == 0 {
+            with_deep_stack(|| self.check_object_now(id))
+        } else {
+            self.check_object_now(id)
+        };
         self.depth -= 1;
         r
     }
@@ -1923,5 +1927,36 @@ impl<'a> Builder<'a> {
             }
         }
         out
+    }
+}
+
+/// Every this many levels of nested object checks, the check goes on on a new thread
+/// ([`with_deep_stack`]): the caller's stack may be a test's or a build script's 2 MB,
+/// and an unoptimized build needs several times an optimized one's stack per level.
+const LEVELS_PER_STACK: usize = 16;
+
+/// The stack of the threads [`with_deep_stack`] starts: room for
+/// [`LEVELS_PER_STACK`] levels many times over (only what is used is ever mapped).
+const CHECK_STACK: usize = 16 << 20;
+
+/// Runs `f` on a thread of its own with a stack of [`CHECK_STACK`], or here if no
+/// thread can be started.
+fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let job = std::sync::Mutex::new(Some(f));
+    let run = || job.lock().ok().and_then(|mut j| j.take()).map(|f| f());
+    let out = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("qapi-check".into())
+            .stack_size(CHECK_STACK)
+            .spawn_scoped(s, run)
+            .ok()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    match out.flatten() {
+        Some(v) => v,
+        None => match job.into_inner() {
+            Ok(Some(f)) => f(),
+            _ => unreachable!("the job runs once, on the thread or here"),
+        },
     }
 }
