@@ -793,7 +793,7 @@ impl Checker<'_> {
                 } else {
                     self.check_type_old(base, &info, "'base'", false, None)?;
                 }
-                Kind::Struct(base.and_then(Val::as_str).map(str::to_owned), members)
+                Kind::Struct(base.and_then(Val::as_name).cloned(), members)
             }
             "command" => {
                 check_keys(
@@ -860,13 +860,13 @@ impl Checker<'_> {
             }),
             Kind::Struct(base, members) => Definition::Struct(Struct {
                 info: defn_info,
-                base: base.map(Name::from),
+                base,
                 members,
             }),
             Kind::Union(base, discriminator, branches) => Definition::Union(Union {
                 info: defn_info,
                 base,
-                discriminator: discriminator.map(Name::from),
+                discriminator,
                 branches,
             }),
             Kind::Alternate(branches) => Definition::Alternate(Alternate {
@@ -1066,7 +1066,7 @@ impl Checker<'_> {
         }
         Ok(Kind::Union(
             base_members,
-            discriminator.and_then(Val::as_str).map(str::to_owned),
+            discriminator.and_then(Val::as_name).cloned(),
             branches,
         ))
     }
@@ -1157,8 +1157,8 @@ impl Checker<'_> {
 /// Which kind of definition, and its parts, before it becomes a `Definition`.
 enum Kind {
     Enum(Vec<EnumValue>, Option<String>),
-    Struct(Option<String>, Vec<Member>),
-    Union(Option<Members>, Option<String>, Vec<Branch>),
+    Struct(Option<Name>, Vec<Member>),
+    Union(Option<Members>, Option<Name>, Vec<Branch>),
     Alternate(Vec<AltBranch>),
     Command(Option<Members>, Option<TypeRef>),
     Event(Option<Members>),

@@ -42,6 +42,13 @@ impl Val {
             _ => None,
         }
     }
+
+    pub(crate) fn as_name(&self) -> Option<&Name> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// One top-level expression with where it is and the doc block before it.
@@ -459,6 +466,20 @@ pub(crate) struct Parser {
     /// Names read recently, to share rather than copy the keys and type names a
     /// schema repeats.
     names: NameCache,
+    /// [`Parser::get_expr`]'s stack, kept for the next expression.
+    frames: Vec<Frame>,
+}
+
+/// An object or array being read by [`Parser::get_expr`].
+enum Frame {
+    Dict {
+        out: Vec<(Name, Val)>,
+        /// The keys so far, once there are many (few: `out` is scanned).
+        keys: Option<HashSet<Name, NameHasher>>,
+        /// The key whose value is being read.
+        key: Option<Name>,
+    },
+    List(Vec<Val>),
 }
 
 /// A direct-mapped cache of names: a lookup is one hash and one comparison, and no
@@ -515,6 +536,7 @@ impl Parser {
             included_from,
             dialect,
             names: NameCache::new(),
+            frames: Vec::new(),
         }
     }
 
@@ -734,20 +756,12 @@ impl Parser {
     /// A value, with an explicit stack instead of recursion, so that no input can
     /// exhaust the thread's stack. `object_only`: QEMU 5.2 demands `{` at top level.
     pub(crate) fn get_expr(&mut self, object_only: bool, _depth: usize) -> Result<Val> {
-        enum Frame {
-            Dict {
-                out: Vec<(Name, Val)>,
-                /// The keys so far, once there are many (few: `out` is scanned).
-                keys: Option<HashSet<Name, NameHasher>>,
-                /// The key whose value is being read.
-                key: Option<Name>,
-            },
-            List(Vec<Val>),
-        }
         if object_only && self.tok != Tok::LBrace {
             return Err(self.error("expected '{'"));
         }
-        let mut stack: Vec<Frame> = Vec::new();
+        // The stack of the last expression, reused.
+        let mut stack = std::mem::take(&mut self.frames);
+        stack.clear();
         loop {
             // The start of a value.
             let mut val = match std::mem::replace(&mut self.tok, Tok::Eof) {
@@ -813,7 +827,10 @@ impl Parser {
             // Hand the value to the enclosing object or array, closing what ends.
             loop {
                 match stack.last_mut() {
-                    None => return Ok(val),
+                    None => {
+                        self.frames = stack;
+                        return Ok(val);
+                    }
                     Some(Frame::Dict { out, keys, key }) => {
                         // Always set while a value is read.
                         let k = key.take().unwrap_or_default();

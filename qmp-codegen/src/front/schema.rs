@@ -315,6 +315,10 @@ pub(crate) struct Builder<'a> {
     by_name: HashMap<Name, TypeId, NameHasher>,
     /// Clash-check buffers to reuse.
     seen_pool: Vec<Seen>,
+    /// A buffer to build names in.
+    scratch: String,
+    /// `q_empty`, the type of a union's implicit branches, made once.
+    q_empty: Name,
     /// How many object checks are running, one inside another (bases, branches,
     /// arguments checked before their user).
     depth: usize,
@@ -363,6 +367,8 @@ impl<'a> Builder<'a> {
             ents: Vec::new(),
             by_name: HashMap::default(),
             seen_pool: Vec::new(),
+            scratch: String::new(),
+            q_empty: Name::from("q_empty"),
             depth: 0,
             work: std::cell::Cell::new(0),
             docs: Vec::new(),
@@ -371,6 +377,17 @@ impl<'a> Builder<'a> {
                 .into_iter()
                 .collect(),
         }
+    }
+
+    /// The name made of `parts`, one after the other (without `format!`'s machinery
+    /// and with one allocation: a large schema names hundreds of thousands of
+    /// implicit types).
+    fn name_of(&mut self, parts: &[&str]) -> Name {
+        self.scratch.clear();
+        for p in parts {
+            self.scratch.push_str(p);
+        }
+        Name::from(self.scratch.as_str())
     }
 
     fn modern(&self) -> bool {
@@ -451,7 +468,7 @@ impl<'a> Builder<'a> {
             self.array(&name, None)?;
         }
         self.define(Builder::ent(
-            "q_empty".into(),
+            self.q_empty.clone(),
             "struct",
             None,
             EntKind::Object {
@@ -491,13 +508,18 @@ impl<'a> Builder<'a> {
 
     /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
     fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
-        let name = format!("{elem}List");
-        if let Some(&v) = self.by_name.get(name.as_str()) {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        buf.push_str(elem);
+        buf.push_str("List");
+        if let Some(&v) = self.by_name.get(buf.as_str()) {
             if Slot::is_type(v) {
+                self.scratch = buf;
                 return Ok(self.ents[Slot::ent(v)].name.clone());
             }
         }
-        let name = Name::from(name);
+        let name = Name::from(buf.as_str());
+        self.scratch = buf;
         {
             let mut e = Builder::ent(
                 name.clone(),
@@ -566,7 +588,7 @@ impl<'a> Builder<'a> {
         if members.is_empty() {
             return Ok(None);
         }
-        let name = Name::from(format!("q_obj_{owner}-{role}"));
+        let name = self.name_of(&["q_obj_", owner, "-", role]);
         let local = self.members(members, info)?;
         if self.by_name.contains_key(name.as_str()) {
             // Several users: only a duplicate definition, flagged later.
@@ -707,7 +729,7 @@ impl<'a> Builder<'a> {
                                     ty: None,
                                 });
                             }
-                            let kind_name = Name::from(format!("{}Kind", i.name));
+                            let kind_name = self.name_of(&[&i.name, "Kind"]);
                             let values = u
                                 .branches
                                 .iter()
@@ -829,7 +851,7 @@ impl<'a> Builder<'a> {
 
     /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
     fn simple_wrapper(&mut self, ty: &Name, info: &Info, module: &Arc<str>) -> R<Name> {
-        let name = Name::from(format!("q_obj_{ty}-wrapper"));
+        let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
         let data = RawMember {
             name: "data".into(),
             ty_name: ty.clone(),
@@ -1344,7 +1366,7 @@ impl<'a> Builder<'a> {
                     if !given.contains(&v.name) {
                         variants.push(RawVariant {
                             name: v.name.clone(),
-                            ty_name: "q_empty".into(),
+                            ty_name: self.q_empty.clone(),
                             cond: v.cond.clone(),
                             defined_in: self.defined_in(tag).clone(),
                             info: info.clone(),
