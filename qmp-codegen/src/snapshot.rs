@@ -464,6 +464,7 @@ pub(crate) fn read(file: &str, text: &str, dialect: Option<crate::Dialect>) -> R
     }
     Ok(Parsed {
         exprs,
+        rest: Vec::new(),
         pragma,
         free_docs: Vec::new(),
         dialect,

@@ -139,8 +139,8 @@ impl QapiDoc {
 }
 
 /// Reads one doc comment block from the parser's current `##` token.
-pub(crate) struct DocParser<'p> {
-    p: &'p mut Parser,
+pub(crate) struct DocParser<'p, 't> {
+    p: &'p mut Parser<'t>,
     mode: DocMode,
     /// 10.2: inside a literal block, lines are not checked for format.
     literal: bool,
@@ -151,8 +151,8 @@ fn at(loc: &Location, msg: impl Into<String>) -> SchemaError {
     SchemaError::at(loc, msg)
 }
 
-impl<'p> DocParser<'p> {
-    pub(crate) fn new(p: &'p mut Parser, mode: DocMode) -> Self {
+impl<'p, 't> DocParser<'p, 't> {
+    pub(crate) fn new(p: &'p mut Parser<'t>, mode: DocMode) -> Self {
         DocParser {
             p,
             mode,
@@ -899,7 +899,7 @@ impl OldDoc {
         }
     }
 
-    fn append(&mut self, p: &Parser, val: &str) -> Result<()> {
+    fn append(&mut self, p: &Parser<'_>, val: &str) -> Result<()> {
         let line = &val[1..];
         if line.is_empty() {
             return self.freeform(p, "");
@@ -923,7 +923,7 @@ impl OldDoc {
         )
     }
 
-    fn body_line(&mut self, p: &Parser, line: &str) -> Result<()> {
+    fn body_line(&mut self, p: &Parser<'_>, line: &str) -> Result<()> {
         let name = line.split(' ').next().unwrap_or("");
         if self.doc.symbol.is_none() && self.doc.body.is_empty() && line.starts_with('@') {
             if !line.ends_with(':') {
@@ -953,7 +953,7 @@ impl OldDoc {
         }
     }
 
-    fn args_line(&mut self, p: &Parser, line: &str, features: bool) -> Result<()> {
+    fn args_line(&mut self, p: &Parser<'_>, line: &str, features: bool) -> Result<()> {
         let name = line.split(' ').next().unwrap_or("");
         if name.starts_with('@') && name.ends_with(':') {
             // "@arg:   text": the text's column is the indent of what follows.
@@ -986,7 +986,7 @@ impl OldDoc {
         self.freeform(p, line)
     }
 
-    fn various_line(&mut self, p: &Parser, line: &str) -> Result<()> {
+    fn various_line(&mut self, p: &Parser<'_>, line: &str) -> Result<()> {
         let name = line.split(' ').next().unwrap_or("");
         if name.starts_with('@') && name.ends_with(':') {
             let first = self
@@ -1015,7 +1015,7 @@ impl OldDoc {
 
     fn start_symbol_section(
         &mut self,
-        p: &Parser,
+        p: &Parser<'_>,
         name: &str,
         indent: usize,
         features: bool,
@@ -1046,7 +1046,7 @@ impl OldDoc {
         Ok(())
     }
 
-    fn start_section(&mut self, p: &Parser, name: Option<&str>, indent: usize) -> Result<()> {
+    fn start_section(&mut self, p: &Parser<'_>, name: Option<&str>, indent: usize) -> Result<()> {
         if let Some(n) = name {
             if matches!(n, "Returns" | "Since") && self.doc.section(n).is_some() {
                 return Err(p.error(format!("duplicated '{n}' section")));
@@ -1067,7 +1067,7 @@ impl OldDoc {
     }
 
     /// Ends the current section: its text is stripped, and only the body may be empty.
-    fn switch(&mut self, p: &Parser) -> Result<()> {
+    fn switch(&mut self, p: &Parser<'_>) -> Result<()> {
         let name = self.cur.name.clone();
         let at_body = self.cur.at == Where::Body;
         let t = self.text();
@@ -1081,11 +1081,11 @@ impl OldDoc {
         Ok(())
     }
 
-    fn end(&mut self, p: &Parser) -> Result<()> {
+    fn end(&mut self, p: &Parser<'_>) -> Result<()> {
         self.switch(p)
     }
 
-    fn freeform(&mut self, p: &Parser, line: &str) -> Result<()> {
+    fn freeform(&mut self, p: &Parser<'_>, line: &str) -> Result<()> {
         if let Some(rest) = line.strip_prefix('@') {
             let word: String = rest.chars().take_while(|c| !is_py_space(*c)).collect();
             if let Some(colon) = word.rfind(':') {

@@ -656,14 +656,15 @@ impl Checker<'_> {
 
     // ------------------------------------------------------------ definitions
 
-    pub(crate) fn check_exprs(&self, exprs: &[TopExpr]) -> Result<Vec<Definition>> {
-        // Sized once: growing a vector of a large schema's definitions copies it and,
-        // with glibc, makes every regrowth sweep the many small blocks freed so far.
-        let mut out = Vec::with_capacity(exprs.len());
+    /// Appends the definition of each expression to `out` (sized by the caller:
+    /// growing a vector of a large schema's definitions copies it and, with glibc,
+    /// makes every regrowth sweep the many small blocks freed so far).
+    pub(crate) fn check_exprs(&self, exprs: &[TopExpr], out: &mut Vec<Definition>) -> Result<()> {
+        out.reserve(exprs.len());
         for e in exprs {
             out.push(self.definition(e)?);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn meta_of(&self, expr: &[(Name, Val)], info: &Info) -> R<&'static str> {

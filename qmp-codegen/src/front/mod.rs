@@ -21,9 +21,12 @@ pub(crate) fn load(
     docs: DocMode,
     dialect: Option<Dialect>,
 ) -> Result<Schema> {
-    if let Ok(text) = source.read(path) {
-        if crate::snapshot::is_snapshot(&text) {
-            let parsed = crate::snapshot::read(&path.display().to_string(), &text, dialect)?;
+    // Read once: the top file's text goes on to the parser (unless it cannot be read:
+    // the parser then reports that, as for an include).
+    let text = source.read(path).ok();
+    if let Some(text) = &text {
+        if crate::snapshot::is_snapshot(text) {
+            let parsed = crate::snapshot::read(&path.display().to_string(), text, dialect)?;
             return build(parsed, DocMode::Ignore);
         }
     }
@@ -35,7 +38,7 @@ pub(crate) fn load(
             None => (Dialect::LATEST, None, path.exists()),
         },
     };
-    let result = parser::parse_schema(source, path, dialect, docs).and_then(|mut parsed| {
+    let result = parser::parse_schema(source, path, text, dialect, docs).and_then(|mut parsed| {
         parsed.qemu_version = version;
         build(parsed, docs)
     });
@@ -67,17 +70,64 @@ pub(crate) fn release_of(path: &Path) -> Option<String> {
     None
 }
 
+/// Checks each expression: the definitions, and the doc block of each. The expressions
+/// are freed: by the thread that read them, when the file was read in two halves
+/// (`Parsed::rest`), the halves checked at once.
+fn check_exprs(
+    checker: &expr::Checker,
+    first: Vec<parser::TopExpr>,
+    rest: Vec<parser::TopExpr>,
+) -> Result<(Vec<Definition>, Vec<Option<doc::QapiDoc>>)> {
+    // Checks `exprs` into a vector with room for `room` definitions, then frees them.
+    let check = |mut exprs: Vec<parser::TopExpr>, room: usize| {
+        let mut definitions = Vec::with_capacity(room);
+        checker.check_exprs(&exprs, &mut definitions)?;
+        let docs: Vec<_> = exprs.iter_mut().map(|e| e.doc.take()).collect();
+        drop(exprs);
+        Ok::<_, crate::diag::SchemaError>((definitions, docs))
+    };
+    if rest.is_empty() {
+        let n = first.len();
+        return check(first, n);
+    }
+    let total = first.len() + rest.len();
+    let rest_len = rest.len();
+    // The second half's thread, if one starts, gets `rest` back through this slot.
+    let rest = std::sync::Mutex::new(Some(rest));
+    let take_rest = || {
+        rest.lock()
+            .ok()
+            .and_then(|mut r| r.take())
+            .unwrap_or_default()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let second = std::thread::Builder::new()
+            .name("qapi-check".into())
+            .spawn_scoped(s, || check(take_rest(), rest_len));
+        let a = check(first, total);
+        let b = match second {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => check(take_rest(), rest_len),
+        };
+        (a, b)
+    });
+    let (mut definitions, mut docs) = a?;
+    let (d, dd) = b?;
+    definitions.extend(d);
+    docs.extend(dd);
+    Ok((definitions, docs))
+}
+
 /// Checks parsed expressions and builds the schema.
 pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
+    let first = std::mem::take(&mut parsed.exprs);
+    let rest = std::mem::take(&mut parsed.rest);
     let checker = expr::Checker {
         pragma: &parsed.pragma,
         dialect: parsed.dialect,
         docs,
     };
-    let definitions = checker.check_exprs(&parsed.exprs)?;
-    let doc_blocks: Vec<_> = parsed.exprs.iter_mut().map(|e| e.doc.take()).collect();
-    // The expression trees are done with: free them before the next stage grows.
-    drop(std::mem::take(&mut parsed.exprs));
+    let (definitions, doc_blocks) = check_exprs(&checker, first, rest)?;
     let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs);
     builder.define_all(&definitions, doc_blocks)?;
     let resolved = builder.check_all()?;

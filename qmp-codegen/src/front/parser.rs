@@ -85,6 +85,10 @@ pub struct Pragma {
 #[derive(Debug)]
 pub(crate) struct Parsed {
     pub(crate) exprs: Vec<TopExpr>,
+    /// The expressions after `exprs`, when a large top file was read in two halves
+    /// at once ([`SPLIT_MIN`]): kept apart, so that the thread that read them checks
+    /// and frees them too.
+    pub(crate) rest: Vec<TopExpr>,
     pub(crate) pragma: Pragma,
     /// Free-form doc blocks (headings), with the index of the next expression.
     pub(crate) free_docs: Vec<(usize, QapiDoc)>,
@@ -94,7 +98,7 @@ pub(crate) struct Parsed {
 }
 
 /// Where source text comes from: files, or an in-memory map for tests.
-pub(crate) trait Source {
+pub(crate) trait Source: Sync {
     fn read(&self, path: &Path) -> std::io::Result<String>;
     fn canonical(&self, path: &Path) -> PathBuf;
 }
@@ -173,39 +177,106 @@ fn join_include(including: &str, include: &str) -> String {
     }
 }
 
+/// Reads the schema whose top file is `top` (its text `text`, when already read).
 pub(crate) fn parse_schema(
     source: &dyn Source,
     top: &Path,
+    text: Option<String>,
     dialect: Dialect,
     docs: DocMode,
 ) -> Result<Parsed> {
     let name = top.display().to_string();
-    let text = source.read(top).map_err(|e| SchemaError {
-        location: Location::new(Arc::from(name.as_str()), 1, Arc::from([])),
-        column: None,
-        definition: None,
-        message: format!("can't read schema file '{name}': {}", strerror(&e)),
-        hint: None,
-    })?;
-    let mut st = State {
-        source,
-        dialect,
-        docs,
-        included: HashSet::new(),
-        exprs: Vec::new(),
-        pragma: Pragma::default(),
-        free_docs: Vec::new(),
-        top_dir: top.parent().map(Path::to_path_buf).unwrap_or_default(),
-    };
-    st.included.insert(source.canonical(top));
+    let text = text
+        .map_or_else(|| source.read(top), Ok)
+        .map_err(|e| SchemaError {
+            location: Location::new(Arc::from(name.as_str()), 1, Arc::from([])),
+            column: None,
+            definition: None,
+            message: format!("can't read schema file '{name}': {}", strerror(&e)),
+            hint: None,
+        })?;
+    if let Some(cut) = split_point(&text) {
+        if let Some(parsed) = parse_halves(source, top, &name, &text, cut, dialect, docs) {
+            return Ok(parsed);
+        }
+    }
+    let mut st = State::new(source, top, dialect, docs);
     st.file(&name, &text, Arc::from([]), &[source.canonical(top)])?;
-    Ok(Parsed {
-        exprs: st.exprs,
-        pragma: st.pragma,
-        free_docs: st.free_docs,
-        dialect,
-        qemu_version: None,
-    })
+    Ok(st.parsed())
+}
+
+/// A top file at least this large is read in two halves, one on another thread
+/// ([`parse_halves`]).
+pub(crate) const SPLIT_MIN: usize = 1 << 20;
+
+/// Where to cut a large top file in two: the start of the first line from the middle
+/// on that begins with `{` right after a line that ends with `}` (between two
+/// top-level expressions, most likely). None for a small file, or one with carriage
+/// returns (their lines are counted differently).
+fn split_point(text: &str) -> Option<usize> {
+    if text.len() < SPLIT_MIN || text.contains('\r') {
+        return None;
+    }
+    let b = text.as_bytes();
+    let mut at = text.len() / 2;
+    while let Some(nl) = b[at..].iter().position(|&c| c == b'\n') {
+        let start = at + nl + 1;
+        let before = text[..at + nl].trim_end_matches([' ', '\t']);
+        if b.get(start) == Some(&b'{') && before.ends_with('}') {
+            return Some(start);
+        }
+        at = start;
+    }
+    None
+}
+
+/// Reads `text[..cut]` here and `text[cut..]` on another thread, as if it were read in
+/// one piece: only when both halves read cleanly, the first ending between two
+/// expressions without a doc comment waiting for its definition and the second
+/// without includes or pragmas (whose effects depend on what came before). Anything
+/// else, an error included, gives None: the file is then read in one piece, so its
+/// outcome and error are exactly those of a sequential read.
+fn parse_halves(
+    source: &dyn Source,
+    top: &Path,
+    name: &str,
+    text: &str,
+    cut: usize,
+    dialect: Dialect,
+    docs: DocMode,
+) -> Option<Parsed> {
+    let first_line = 1 + text.as_bytes()[..cut]
+        .iter()
+        .filter(|&&c| c == b'\n')
+        .count();
+    let first_line = u32::try_from(first_line).ok()?;
+    let chain = [source.canonical(top)];
+    let (a, b) = std::thread::scope(|s| {
+        let second = std::thread::Builder::new()
+            .name("qapi-parse".into())
+            .spawn_scoped(s, || {
+                let mut st = State::new(source, top, dialect, docs);
+                st.speculative = true;
+                let r = st.file_at(name, &text[cut..], first_line, Arc::from([]), &chain);
+                (r, st)
+            })
+            .ok()?;
+        let mut st = State::new(source, top, dialect, docs);
+        let r = st.file_at(name, &text[..cut], 1, Arc::from([]), &chain);
+        let b = second.join().ok()?;
+        Some(((r, st), b))
+    })?;
+    let ((ra, a), (rb, b)) = (a, b);
+    if ra.is_err() || rb.is_err() || a.doc_at_end {
+        return None;
+    }
+    let mut parsed = a.parsed();
+    let offset = parsed.exprs.len();
+    parsed.rest = b.exprs;
+    parsed
+        .free_docs
+        .extend(b.free_docs.into_iter().map(|(i, d)| (offset + i, d)));
+    Some(parsed)
 }
 
 struct State<'s> {
@@ -217,13 +288,58 @@ struct State<'s> {
     pragma: Pragma,
     free_docs: Vec<(usize, QapiDoc)>,
     top_dir: PathBuf,
+    /// Reading the second half of a file ([`parse_halves`]): an include or a pragma
+    /// stops it.
+    speculative: bool,
+    /// The last file read ended with a doc comment not yet followed by anything.
+    doc_at_end: bool,
 }
 
-impl State<'_> {
+impl<'s> State<'s> {
+    fn new(source: &'s dyn Source, top: &Path, dialect: Dialect, docs: DocMode) -> State<'s> {
+        let mut st = State {
+            source,
+            dialect,
+            docs,
+            included: HashSet::new(),
+            exprs: Vec::new(),
+            pragma: Pragma::default(),
+            free_docs: Vec::new(),
+            top_dir: top.parent().map(Path::to_path_buf).unwrap_or_default(),
+            speculative: false,
+            doc_at_end: false,
+        };
+        st.included.insert(source.canonical(top));
+        st
+    }
+
+    fn parsed(self) -> Parsed {
+        Parsed {
+            exprs: self.exprs,
+            rest: Vec::new(),
+            pragma: self.pragma,
+            free_docs: self.free_docs,
+            dialect: self.dialect,
+            qemu_version: None,
+        }
+    }
+
     fn file(
         &mut self,
         path: &str,
         text: &str,
+        included_from: Arc<[(Arc<str>, u32)]>,
+        chain: &[PathBuf],
+    ) -> Result<()> {
+        self.file_at(path, text, 1, included_from, chain)
+    }
+
+    /// Reads `text`, whose first line is line `first_line` of `path`.
+    fn file_at(
+        &mut self,
+        path: &str,
+        text: &str,
+        first_line: u32,
         included_from: Arc<[(Arc<str>, u32)]>,
         chain: &[PathBuf],
     ) -> Result<()> {
@@ -236,6 +352,7 @@ impl State<'_> {
                 .to_string(),
         );
         let mut p = Parser::new(text, file.clone(), included_from.clone(), self.dialect);
+        p.line = first_line;
         p.accept(true)?;
         let mut cur_doc: Option<QapiDoc> = None;
         while p.tok != Tok::Eof {
@@ -259,6 +376,9 @@ impl State<'_> {
                     "top-level expression must be an object",
                 ));
             };
+            if self.speculative && dict.iter().any(|(k, _)| k == "include" || k == "pragma") {
+                return Err(SchemaError::at(&location, "read again in one piece"));
+            }
             if dict.iter().any(|(k, _)| k == "include") {
                 reject_expr_doc(cur_doc.take(), &mut self.free_docs, self.exprs.len())?;
                 self.include(&dict, &location, path, chain)?;
@@ -285,6 +405,7 @@ impl State<'_> {
                 continue;
             }
         }
+        self.doc_at_end = cur_doc.is_some();
         reject_expr_doc(cur_doc.take(), &mut self.free_docs, self.exprs.len())
     }
 
@@ -450,8 +571,10 @@ pub(crate) enum Tok {
 }
 
 /// The lexer and recursive-descent parser of one file.
-pub(crate) struct Parser {
-    src: String,
+pub(crate) struct Parser<'t> {
+    /// The text, as Python reads it (universal newlines, a final newline): borrowed
+    /// when it already is.
+    src: std::borrow::Cow<'t, str>,
     /// Byte index of the next character.
     cursor: usize,
     /// Byte index where the current token starts.
@@ -509,22 +632,25 @@ impl NameCache {
     }
 }
 
-impl Parser {
+impl<'t> Parser<'t> {
     pub(crate) fn new(
-        text: &str,
+        text: &'t str,
         file: Arc<str>,
         included_from: Arc<[(Arc<str>, u32)]>,
         dialect: Dialect,
-    ) -> Parser {
+    ) -> Parser<'t> {
         // Universal newlines, and a final newline, as Python reads the file.
-        let mut src = if text.contains('\r') {
-            text.replace("\r\n", "\n").replace('\r', "\n")
+        let src = if text.contains('\r') {
+            let mut s = text.replace("\r\n", "\n").replace('\r', "\n");
+            if !s.ends_with('\n') {
+                s.push('\n');
+            }
+            std::borrow::Cow::Owned(s)
+        } else if !text.ends_with('\n') {
+            std::borrow::Cow::Owned(format!("{text}\n"))
         } else {
-            text.to_owned()
+            std::borrow::Cow::Borrowed(text)
         };
-        if !src.ends_with('\n') {
-            src.push('\n');
-        }
         Parser {
             src,
             cursor: 0,
@@ -932,7 +1058,13 @@ mod tests {
             .iter()
             .map(|(p, t)| (PathBuf::from(p), t.to_string()))
             .collect());
-        parse_schema(&m, Path::new(files[0].0), Dialect::LATEST, DocMode::Checked)
+        parse_schema(
+            &m,
+            Path::new(files[0].0),
+            None,
+            Dialect::LATEST,
+            DocMode::Checked,
+        )
     }
 
     fn err(text: &str) -> SchemaError {
@@ -940,6 +1072,95 @@ mod tests {
             Err(e) => e,
             Ok(_) => panic!("accepted: {text}"),
         }
+    }
+
+    /// Everything a parse gives, in order, as text to compare.
+    fn outcome(p: &Parsed) -> String {
+        let exprs: Vec<_> = p.exprs.iter().chain(&p.rest).collect();
+        format!("{exprs:#?}\n{:#?}\n{:#?}", p.free_docs, p.pragma)
+    }
+
+    /// A file read in two halves at any line gives what it gives read in one piece,
+    /// or is read again in one piece: cuts between expressions, inside them, inside doc
+    /// comments, before and after pragmas and includes, with and without errors.
+    #[test]
+    fn a_file_read_in_halves_reads_as_in_one_piece() {
+        let good = "{ 'include': 'inc.json' }\n\
+            { 'pragma': { 'doc-required': true } }\n\
+            ##\n# = Heading\n##\n\
+            \n\
+            ##\n# @One:\n#\n# @a: the a\n#\n# Since: 1.0\n##\n\
+            { 'enum': 'One', 'data': [ 'a' ] }\n\
+            ##\n# @Two:\n#\n# @x: an x\n##\n\
+            { 'struct': 'Two',\n  'data': { 'x': 'int' } }\n\
+            ##\n# == Sub\n##\n\
+            ##\n# @three:\n##\n\
+            { 'command': 'three' }\n\
+            ##\n# @four:\n##\n\
+            { 'command': 'four' }\n\
+            # a plain comment\n\
+            ##\n# @five:\n##\n\
+            { 'command': 'five', 'data': { 'y': 'str' } }\n";
+        let variants = [
+            good.to_owned(),
+            good.replace("{ 'command': 'four' }", "{ 'command': 'four', }"),
+            good.replace("{ 'enum': 'One'", "{ 'enum': 'One' 'x': 1"),
+            good.replace(
+                "{ 'command': 'five'",
+                "{ 'pragma': { 'doc-required': false } }\n{ 'command': 'five'",
+            ),
+            good.replace(
+                "{ 'command': 'four' }",
+                "{ 'command': 'four' }\n{ 'include': 'inc.json' }",
+            ),
+            good.replace("##\n# @four:\n##\n", "##\n# = Late heading\n##\n"),
+            good.replace("# a plain comment\n", "##\n# @orphan:\n##\n"),
+        ];
+        let top = Path::new("s.json");
+        for text in &variants {
+            let m = Mem([
+                ("s.json", text.as_str()),
+                ("inc.json", "{ 'enum': 'Inc', 'data': [] }\n"),
+            ]
+            .iter()
+            .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+            .collect());
+            let whole = parse_schema(
+                &m,
+                top,
+                Some(text.clone()),
+                Dialect::LATEST,
+                DocMode::Checked,
+            );
+            let mut halves = 0;
+            for cut in (1..text.len()).filter(|&i| text.as_bytes()[i - 1] == b'\n') {
+                let Some(p) = parse_halves(
+                    &m,
+                    top,
+                    "s.json",
+                    text,
+                    cut,
+                    Dialect::LATEST,
+                    DocMode::Checked,
+                ) else {
+                    continue;
+                };
+                halves += 1;
+                match &whole {
+                    Ok(w) => assert_eq!(outcome(&p), outcome(w), "cut at {cut} of:\n{text}"),
+                    Err(e) => panic!("cut at {cut}: read in halves, but in one piece: {e}"),
+                }
+            }
+            if whole.is_ok() {
+                assert!(halves > 0, "never read in halves:\n{text}");
+            }
+        }
+        // Where a large file is cut.
+        let big = "{ 'enum': 'A', 'data': [] }\n".repeat(SPLIT_MIN / 20);
+        let cut = split_point(&big).expect("a cut");
+        assert!(cut >= big.len() / 2 && big[cut..].starts_with("{ 'enum'"));
+        assert_eq!(split_point(&big[..1000]), None);
+        assert_eq!(split_point(&big.replace('\n', "\r\n")), None);
     }
 
     #[test]
