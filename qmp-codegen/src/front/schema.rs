@@ -41,7 +41,8 @@ enum State {
 /// A union's branches: `(tag name, simple, variants, tag type)`.
 type RawBranches = (Name, bool, Vec<RawVariant>, Option<TypeId>);
 
-/// An object member before and after resolution.
+/// An object member as declared, before its type is resolved (it then becomes an
+/// [`r::Member`] whose `ty` and `defined_in` are entity indexes until `finish`).
 #[derive(Clone)]
 struct RawMember {
     name: Name,
@@ -50,10 +51,8 @@ struct RawMember {
     cond: Option<Cond>,
     features: Vec<Feature>,
     /// The entity of the type declaring it, once defined (its name and info are the
-    /// member's `defined_in` and info: [`Builder::defined_in`]).
+    /// member's `defined_in` and info: [`Builder::owner_name`]).
     owner: u32,
-    role: &'static str,
-    ty: Option<TypeId>,
 }
 
 #[derive(Clone)]
@@ -83,7 +82,8 @@ enum EntKind {
         /// The members declared here, until checked; then they are at the end of
         /// `members`, from `local_start`.
         local: Vec<RawMember>,
-        members: Vec<RawMember>,
+        /// Every member, resolved: `ty` and `defined_in` are entity indexes.
+        members: Vec<r::Member>,
         local_start: usize,
         /// `(tag name, simple, variants, tag type)`.
         branches: Option<Box<RawBranches>>,
@@ -567,8 +567,6 @@ impl<'a> Builder<'a> {
                 cond: m.cond.clone(),
                 features: m.features.clone(),
                 owner: 0,
-                role: "member",
-                ty: None,
             });
         }
         Ok(out)
@@ -759,8 +757,6 @@ impl<'a> Builder<'a> {
                                 cond: None,
                                 features: Vec::new(),
                                 owner: 0,
-                                role: "member",
-                                ty: None,
                             };
                             (vec![tag], Some(("type".into(), true, vs, None)))
                         }
@@ -859,8 +855,6 @@ impl<'a> Builder<'a> {
             cond: None,
             features: Vec::new(),
             owner: 0,
-            role: "member",
-            ty: None,
         };
         if self.by_name.contains_key(name.as_str()) {
             return Ok(name);
@@ -941,9 +935,14 @@ impl<'a> Builder<'a> {
         format!("{role} '{name}'")
     }
 
+    /// The name of the type that declares a member: `owner` is its entity.
+    fn owner_name(&self, owner: u32) -> &Name {
+        &self.ents[owner as usize].name
+    }
+
     /// The name of the type that declares `m`.
-    fn defined_in(&self, m: &RawMember) -> &Name {
-        &self.ents[m.owner as usize].name
+    fn defined_in(&self, m: &r::Member) -> &Name {
+        self.owner_name(m.defined_in.0)
     }
 
     fn lookup_type(&self, name: &str) -> Option<usize> {
@@ -1056,10 +1055,13 @@ impl<'a> Builder<'a> {
         let name = self.ents[id].name.clone();
         match &self.ents[id].kind {
             EntKind::Enum { values, .. } => {
-                let mut seen = Seen::default();
+                // A buffer of an earlier check, if any: a large schema has many enums.
+                let mut seen = self.seen_pool.pop().unwrap_or_default();
                 for v in values {
                     self.check_clash(info.as_ref(), &mut seen, "value", &v.name, &name)?;
                 }
+                seen.clear();
+                self.seen_pool.push(seen);
             }
             EntKind::Array { elem_name, .. } => {
                 let what = info
@@ -1158,7 +1160,7 @@ impl<'a> Builder<'a> {
         };
         // A buffer of an earlier check, if any: a large schema checks many objects.
         let mut seen = self.seen_pool.pop().unwrap_or_default();
-        let mut members: Vec<RawMember> = Vec::new();
+        let mut members: Vec<r::Member> = Vec::new();
         let mut base_id = None;
         if let Some(b) = &base_name {
             let base = self.resolve(b, info.as_ref(), "'base'")?;
@@ -1172,35 +1174,46 @@ impl<'a> Builder<'a> {
                 ));
             }
             self.check(base)?;
-            let base_members = self.members_of(base);
+            let EntKind::Object {
+                members: base_members,
+                ..
+            } = &self.ents[base].kind
+            else {
+                unreachable!("checked to be an object above")
+            };
             self.add_work(id, base_members.len())?;
-            for m in &base_members {
+            for m in base_members {
                 self.check_clash(
                     info.as_ref(),
                     &mut seen,
-                    m.role,
+                    "member",
                     &m.name,
                     self.defined_in(m),
                 )?;
             }
-            members.extend(base_members);
+            members.reserve_exact(base_members.len() + local.len());
+            members.extend_from_slice(base_members);
             base_id = Some(TypeId(base as u32));
+        } else {
+            members.reserve_exact(local.len());
         }
         let local_start = members.len();
-        members.reserve(local.len());
-        for mut m in local {
+        for m in local {
             let ty = match self.lookup_type(&m.ty_name) {
                 Some(t) => t,
                 None => {
-                    let what =
-                        self.describe_member(m.role, &m.name, self.defined_in(&m), info.as_ref());
+                    let what = self.describe_member(
+                        "member",
+                        &m.name,
+                        self.owner_name(m.owner),
+                        info.as_ref(),
+                    );
                     return Err(err(
                         info.as_ref(),
                         format!("{what} uses unknown type '{}'", m.ty_name),
                     ));
                 }
             };
-            m.ty = Some(TypeId(ty as u32));
             let mut fseen = Seen::default();
             for f in &m.features {
                 self.check_clash(info.as_ref(), &mut fseen, "feature", &f.name, &m.name)?;
@@ -1208,11 +1221,18 @@ impl<'a> Builder<'a> {
             self.check_clash(
                 info.as_ref(),
                 &mut seen,
-                m.role,
+                "member",
                 &m.name,
-                self.defined_in(&m),
+                self.owner_name(m.owner),
             )?;
-            members.push(m);
+            members.push(r::Member {
+                name: m.name,
+                ty: TypeId(ty as u32),
+                optional: m.optional,
+                cond: m.cond,
+                features: m.features,
+                defined_in: TypeId(m.owner),
+            });
         }
         let mut resolved_branches = None;
         if let Some((tag, simple, variants, _)) = branches {
@@ -1249,13 +1269,6 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn members_of(&self, id: usize) -> Vec<RawMember> {
-        match &self.ents[id].kind {
-            EntKind::Object { members, .. } => members.clone(),
-            _ => Vec::new(),
-        }
-    }
-
     /// QEMU's `QAPISchemaObjectType.check_clash`: this type's members (and, from 7.x
     /// on, its branches' members, each branch on its own) against `seen`.
     /// `user`: the union being checked; `depth`: how many branches deep this is.
@@ -1284,7 +1297,7 @@ impl<'a> Builder<'a> {
         }
         self.add_work(user, members.len())?;
         for m in members {
-            self.check_clash(info, seen, m.role, &m.name, self.defined_in(m))?;
+            self.check_clash(info, seen, "member", &m.name, self.defined_in(m))?;
         }
         if let Some((_, _, vs, _)) = branches.as_deref() {
             if !self.dialect.has_simple_unions() {
@@ -1306,7 +1319,7 @@ impl<'a> Builder<'a> {
         tag_name: &str,
         simple: bool,
         mut variants: Vec<RawVariant>,
-        members: &[RawMember],
+        members: &[r::Member],
         info: &Option<Info>,
     ) -> R<(Vec<RawVariant>, TypeId)> {
         let info_r = info.as_ref();
@@ -1315,9 +1328,9 @@ impl<'a> Builder<'a> {
             .find(|m| c_chars(&m.name).eq(c_chars(tag_name)));
         let tag_type;
         if simple {
+            // Its type is resolved with the union's own members.
             let t = tag.ok_or_else(|| err(info_r, "simple union without a tag"))?;
-            let ty = self.resolve(&t.ty_name, info_r, "member 'type'")?;
-            tag_type = ty;
+            tag_type = t.ty.0 as usize;
         } else {
             let Some(tag) = tag.filter(|t| t.name == tag_name) else {
                 return Err(err(
@@ -1325,7 +1338,7 @@ impl<'a> Builder<'a> {
                     format!("discriminator '{tag_name}' is not a member of 'base'"),
                 ));
             };
-            let base = &self.ents[tag.owner as usize];
+            let base = &self.ents[tag.defined_in.0 as usize];
             let base_desc = Lazy(|f| {
                 if !base.implicit || !base.name.starts_with("q_") {
                     write!(f, "base type '{}'", base.name)
@@ -1333,8 +1346,8 @@ impl<'a> Builder<'a> {
                     f.write_str("'base'")
                 }
             });
-            let ty = tag.ty.map(|t| t.0 as usize).unwrap_or(usize::MAX);
-            if ty == usize::MAX || !matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
+            let ty = tag.ty.0 as usize;
+            if !matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
                 return Err(err(
                     info_r,
                     format!(
@@ -1791,13 +1804,11 @@ impl<'a> Builder<'a> {
             })
         };
         // Moved out, not cloned: the builder is done with them.
-        let member = |m: RawMember| r::Member {
-            name: m.name,
-            ty: map(m.ty),
-            optional: m.optional,
-            cond: m.cond,
-            features: m.features,
-            defined_in: map(Some(TypeId(m.owner))),
+        // Entity indexes become type ids in place.
+        let member = |mut m: r::Member| {
+            m.ty = map(Some(m.ty));
+            m.defined_in = map(Some(m.defined_in));
+            m
         };
         let variant = |v: RawVariant| r::Variant {
             name: v.name,
@@ -1805,22 +1816,27 @@ impl<'a> Builder<'a> {
             cond: v.cond,
             implicit: v.implicit,
         };
-        // Conditions looked up across entities are taken before the move.
-        let conds: Vec<Option<Option<Cond>>> = self
+        // Conditions looked up across entities (of arrays and 5.2's wrappers: few) are
+        // taken before the move, by entity index.
+        let mut derived = self
             .ents
             .iter()
-            .map(|e| match (&e.kind, &e.cond_of) {
+            .enumerate()
+            .filter_map(|(i, e)| match (&e.kind, &e.cond_of) {
                 (EntKind::Array { elem: Some(el), .. }, _) => {
-                    Some(self.ents[el.0 as usize].cond.clone())
+                    Some((i, self.ents[el.0 as usize].cond.clone()))
                 }
-                (_, Some(of)) => Some(
+                (_, Some(of)) => Some((
+                    i,
                     self.by_name
                         .get(of)
                         .and_then(|&x| self.ents[Slot::ent(x)].cond.clone()),
-                ),
+                )),
                 _ => None,
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into_iter()
+            .peekable();
         let ents = std::mem::take(&mut self.ents);
         let mut out = r::Resolved::default();
         // The definitions table becomes the types' table in place: no name is copied
@@ -1889,8 +1905,9 @@ impl<'a> Builder<'a> {
                     }
                     _ => continue,
                 };
-                let cond = match &conds[i] {
-                    Some(derived) => derived.clone(),
+                while derived.next_if(|(j, _)| *j < i).is_some() {}
+                let cond = match derived.next_if(|(j, _)| *j == i) {
+                    Some((_, c)) => c,
                     None => e.cond,
                 };
                 debug_assert_eq!(type_id[i], Some(TypeId(out.types.len() as u32)));
