@@ -37,6 +37,7 @@ mod name;
 pub mod resolved;
 pub mod rust;
 pub mod snapshot;
+mod strindex;
 pub mod versions;
 
 pub use config::{Config, Error};

@@ -195,3 +195,45 @@ fn unions_nested_through_branches_defined_backwards_are_an_error_not_a_stack_ove
     }
     refused(&text, "more than 400 levels of branches");
 }
+
+#[test]
+fn duplicates_and_clashes_among_many_names() {
+    // Past a few dozen names, keys and members are found through an index: a
+    // duplicate key at the end of 30 000 is still reported.
+    let members = list(30_000, |i| format!("'m{i}': 'int'"));
+    let text = format!("{{ 'struct': 'Wide', 'data': {{ {members}, 'm17': 'str' }} }}\n");
+    refused(&text, "duplicate key 'm17'");
+    // Clashes by C name too ('m_1-x' and 'm-1_x', where the pragma allows '_').
+    let text = format!(
+        "{{ 'pragma': {{ 'member-name-exceptions': [ 'Wide' ] }} }}\n\
+         {{ 'struct': 'Wide', 'data': {{ {members}, 'm_1-x': 'str', 'm-1_x': 'int' }} }}\n"
+    );
+    refused(&text, "member 'm-1_x' collides with member 'm_1-x'");
+
+    // A union with 40 common members and 30 branches of 40 members each: the names
+    // of one branch do not clash with another's, one that repeats a common member
+    // does.
+    let base = list(40, |i| format!("'c{i}': 'int'"));
+    let values = list(30, |b| format!("'b{b}'"));
+    let mut text = format!(
+        "{{ 'enum': 'Tag', 'data': [ {values} ] }}\n\
+         {{ 'struct': 'Common', 'data': {{ 'tag': 'Tag', {base} }} }}\n"
+    );
+    for b in 0..30 {
+        let ms = list(40, |i| format!("'x{i}': 'int'"));
+        text.push_str(&format!("{{ 'struct': 'Arm{b}', 'data': {{ {ms} }} }}\n"));
+    }
+    let branches = list(30, |b| format!("'b{b}': 'Arm{b}'"));
+    text.push_str(&format!(
+        "{{ 'union': 'Uni', 'base': 'Common', 'discriminator': 'tag', 'data': {{ {branches} }} }}\n"
+    ));
+    load(&text).expect("valid");
+    let bad = text.replace(
+        "{ 'struct': 'Arm29', 'data': { 'x0'",
+        "{ 'struct': 'Arm29', 'data': { 'c39': 'int', 'x0'",
+    );
+    refused(
+        &bad,
+        "member 'c39' of type 'Arm29' collides with member 'c39' of type 'Common'",
+    );
+}

@@ -11,7 +11,7 @@ use super::doc::{DocParser, QapiDoc};
 use crate::diag::{Location, Result, SchemaError};
 use crate::dialect::Dialect;
 use crate::doc::DocMode;
-use crate::model::{Name, NameHasher};
+use crate::model::Name;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -597,8 +597,8 @@ pub(crate) struct Parser<'t> {
 enum Frame {
     Dict {
         out: Vec<(Name, Val)>,
-        /// The keys so far, once there are many (few: `out` is scanned).
-        keys: Option<HashSet<Name, NameHasher>>,
+        /// The keys of `out` indexed, once there are many (few: `out` is scanned).
+        keys: Option<Box<crate::strindex::StrIndex>>,
         /// The key whose value is being read.
         key: Option<Name>,
     },
@@ -859,7 +859,7 @@ impl<'t> Parser<'t> {
     fn member_key(
         &mut self,
         out: &[(Name, Val)],
-        keys: Option<&HashSet<Name, NameHasher>>,
+        keys: Option<&crate::strindex::StrIndex>,
     ) -> Result<Name> {
         let Tok::Str(key) = std::mem::replace(&mut self.tok, Tok::Eof) else {
             return Err(self.error("expected string"));
@@ -870,7 +870,7 @@ impl<'t> Parser<'t> {
         }
         self.accept(true)?;
         let duplicate = match keys {
-            Some(set) => set.contains(&key),
+            Some(ix) => ix.find(&key, |i| &out[i].0).is_some(),
             None => out.iter().any(|(k, _)| *k == key),
         };
         if duplicate {
@@ -960,17 +960,15 @@ impl<'t> Parser<'t> {
                     Some(Frame::Dict { out, keys, key }) => {
                         // Always set while a value is read.
                         let k = key.take().unwrap_or_default();
-                        match keys {
-                            Some(set) => {
-                                set.insert(k.clone());
+                        if keys.is_none() && out.len() >= DICT_SCAN {
+                            let mut ix = crate::strindex::StrIndex::new();
+                            for (i, (k, _)) in out.iter().enumerate() {
+                                ix.insert(k, i);
                             }
-                            None if out.len() >= DICT_SCAN => {
-                                let mut set: HashSet<Name, NameHasher> =
-                                    out.iter().map(|(k, _)| k.clone()).collect();
-                                set.insert(k.clone());
-                                *keys = Some(set);
-                            }
-                            None => {}
+                            *keys = Some(Box::new(ix));
+                        }
+                        if let Some(ix) = keys {
+                            ix.insert(&k, out.len());
                         }
                         out.push((k, val));
                         match self.tok {
@@ -986,7 +984,7 @@ impl<'t> Parser<'t> {
                                 if !matches!(self.tok, Tok::Str(_)) {
                                     return Err(self.error("expected string"));
                                 }
-                                let next = self.member_key(out, keys.as_ref())?;
+                                let next = self.member_key(out, keys.as_deref())?;
                                 *key = Some(next);
                                 break;
                             }

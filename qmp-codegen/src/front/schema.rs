@@ -145,7 +145,7 @@ struct Seen {
     /// `c_name name defined_in` of each entry, one after the other.
     text: String,
     entries: Vec<SeenEntry>,
-    index: Option<HashMap<String, usize, NameHasher>>,
+    index: Option<Box<crate::strindex::StrIndex>>,
 }
 
 /// Where one entry's text is in [`Seen::text`], and its role.
@@ -180,7 +180,7 @@ impl Seen {
 
     fn find(&self, c: &str) -> Option<usize> {
         match &self.index {
-            Some(ix) => ix.get(c).copied(),
+            Some(ix) => ix.find(c, |i| self.c(&self.entries[i])),
             None => self.entries.iter().position(|e| self.c(e) == c),
         }
     }
@@ -204,23 +204,15 @@ impl Seen {
             end: self.text.len(),
             role,
         };
+        if self.index.is_none() && self.entries.len() >= Self::SCAN {
+            let mut ix = crate::strindex::StrIndex::new();
+            for (i, x) in self.entries.iter().enumerate() {
+                ix.insert(self.c(x), i);
+            }
+            self.index = Some(Box::new(ix));
+        }
         if let Some(ix) = &mut self.index {
-            ix.insert(
-                self.text[start..start + c_len].to_owned(),
-                self.entries.len(),
-            );
-        } else if self.entries.len() >= Self::SCAN {
-            let mut ix: HashMap<String, usize, NameHasher> = self
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, x)| (self.c(x).to_owned(), i))
-                .collect();
-            ix.insert(
-                self.text[start..start + c_len].to_owned(),
-                self.entries.len(),
-            );
-            self.index = Some(ix);
+            ix.insert(&self.text[start..start + c_len], self.entries.len());
         }
         self.entries.push(e);
         None
@@ -242,8 +234,8 @@ impl Seen {
     /// common members on its own, without copying them).
     fn rewind(&mut self, mark: usize) {
         if let Some(ix) = &mut self.index {
-            for e in &self.entries[mark..] {
-                ix.remove(&self.text[e.start..e.start + e.c_len]);
+            for (i, e) in self.entries.iter().enumerate().skip(mark) {
+                ix.remove(&self.text[e.start..e.start + e.c_len], i);
             }
         }
         if let Some(e) = self.entries.get(mark) {
