@@ -338,6 +338,10 @@ fn alternate_rules() {
     rejects("{ 'alternate': 'Inner', 'data': { 'a': 'str' } }\n{ 'alternate': 'Alt', 'data': { 'a': 'Inner' } }", 2, "cannot use alternate type");
     rejects("{ 'enum': 'Sw', 'data': [ 'on', 'off' ] }\n{ 'alternate': 'Alt', 'data': { 'e': 'Sw', 'b': 'bool' } }", 2, "can't be distinguished");
     rejects("{ 'enum': 'Num', 'data': [ '1x' ] }\n{ 'alternate': 'Alt', 'data': { 'e': 'Num', 'n': 'int' } }", 2, "can't be distinguished");
+    // An enum whose values look like both booleans and numbers, in any order, is one
+    // branch: QEMU collects the kinds it conflicts with in a set.
+    accepts("{ 'enum': 'Mix', 'data': [ 'on', '1', 'off', '2' ] }\n{ 'struct': 'Ss', 'data': {} }\n{ 'alternate': 'Alt', 'data': { 'e': 'Mix', 's': 'Ss' } }");
+    rejects("{ 'enum': 'Mix', 'data': [ 'on', '1', 'off' ] }\n{ 'alternate': 'Alt', 'data': { 'e': 'Mix', 'n': 'number' } }", 2, "branch 'n' can't be distinguished from 'e'");
     rejects("{ 'struct': 'Aa', 'data': {} }\n{ 'struct': 'Bb', 'data': {} }\n{ 'alternate': 'Alt', 'data': { 'a': 'Aa', 'b': 'Bb' } }", 3, "can't be distinguished");
     rejects(
         "{ 'alternate': 'Alt', 'data': { 'a': [ 'int' ], 'b': [ 'str' ] } }",

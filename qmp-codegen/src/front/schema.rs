@@ -524,7 +524,7 @@ impl<'a> Builder<'a> {
                 true,
             );
             if let Some(i) = info {
-                e.module = Arc::from(i.location.file.as_ref());
+                e.module = i.location.file.clone();
             }
             self.define(e)?;
         }
@@ -1429,8 +1429,9 @@ impl<'a> Builder<'a> {
         let info = self.ents[id].info.clone();
         let info_r = info.as_ref();
         self.resolve("QType", info_r, "member 'type'")?;
-        let mut variants = match &self.ents[id].kind {
-            EntKind::Alternate { variants } => variants.clone(),
+        // Taken, and put back checked (nothing reads them meanwhile).
+        let mut variants = match &mut self.ents[id].kind {
+            EntKind::Alternate { variants } => std::mem::take(variants),
             _ => return Ok(()),
         };
         for v in variants.iter_mut() {
@@ -1468,26 +1469,26 @@ impl<'a> Builder<'a> {
                     ))
                 }
             };
-            let mut conflicting = vec![qtype];
+            // QEMU's set of the kinds of JSON this branch may take: each once. (Which
+            // one is found taken first is the order of a Python set of strings, random
+            // per run; here, this order.)
+            let (mut as_bool, mut as_num) = (false, false);
             if qtype == "QTYPE_QSTRING" {
                 if let EntKind::Enum { values, .. } = &self.ents[ty].kind {
                     for m in values {
-                        if m.name == "on" || m.name == "off" {
-                            conflicting.push("QTYPE_QBOOL");
-                        }
-                        if m.name.starts_with(|c: char| "-+0123456789.".contains(c)) {
-                            conflicting.push("QTYPE_QNUM");
-                        }
+                        as_bool |= m.name == "on" || m.name == "off";
+                        as_num |= m.name.starts_with(|c: char| "-+0123456789.".contains(c));
                     }
                 } else {
-                    conflicting.push("QTYPE_QNUM");
-                    conflicting.push("QTYPE_QBOOL");
+                    (as_bool, as_num) = (true, true);
                 }
             }
-            // A set: each conflicting kind once, in QEMU's (hash) order it does not matter
-            // which is found first, since all name the same earlier branch.
-            conflicting.dedup();
-            for qt in conflicting {
+            let conflicting = [
+                Some(qtype),
+                as_num.then_some("QTYPE_QNUM"),
+                as_bool.then_some("QTYPE_QBOOL"),
+            ];
+            for qt in conflicting.into_iter().flatten() {
                 if let Some((_, prev)) = types_seen.iter().find(|(t, _)| *t == qt) {
                     return Err(err(
                         info_r,
