@@ -61,7 +61,6 @@ struct RawVariant {
     ty_name: Name,
     cond: Option<Cond>,
     defined_in: Name,
-    info: Option<Info>,
     implicit: bool,
     ty: Option<TypeId>,
 }
@@ -696,7 +695,6 @@ impl<'a> Builder<'a> {
                                     ty_name,
                                     cond: b.cond.clone(),
                                     defined_in: owner.clone(),
-                                    info: Some(info.clone()),
                                     implicit: false,
                                     ty: None,
                                 });
@@ -714,7 +712,6 @@ impl<'a> Builder<'a> {
                                     ty_name: wrapper,
                                     cond: b.cond.clone(),
                                     defined_in: owner.clone(),
-                                    info: Some(info.clone()),
                                     implicit: false,
                                     ty: None,
                                 });
@@ -775,7 +772,6 @@ impl<'a> Builder<'a> {
                             ty_name,
                             cond: b.cond.clone(),
                             defined_in: owner.clone(),
-                            info: Some(info.clone()),
                             implicit: false,
                             ty: None,
                         });
@@ -1374,7 +1370,6 @@ impl<'a> Builder<'a> {
                             ty_name: self.q_empty.clone(),
                             cond: v.cond.clone(),
                             defined_in: self.defined_in(tag).clone(),
-                            info: info.clone(),
                             implicit: true,
                             ty: None,
                         });
@@ -1391,9 +1386,9 @@ impl<'a> Builder<'a> {
         };
         for v in variants.iter_mut() {
             let Some(ty) = self.lookup_type(&v.ty_name) else {
-                let what = self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref());
+                let what = self.describe_member("branch", &v.name, &v.defined_in, info_r);
                 return Err(err(
-                    v.info.as_ref(),
+                    info_r,
                     format!("{what} uses unknown type '{}'", v.ty_name),
                 ));
             };
@@ -1415,7 +1410,7 @@ impl<'a> Builder<'a> {
                     info_r,
                     format!(
                         "{} cannot use {}",
-                        self.describe_member("branch", &v.name, &v.defined_in, v.info.as_ref()),
+                        self.describe_member("branch", &v.name, &v.defined_in, info_r),
                         self.describe(ty)
                     ),
                 ));
@@ -1436,14 +1431,9 @@ impl<'a> Builder<'a> {
         };
         for v in variants.iter_mut() {
             let what = Lazy(|f| {
-                f.write_str(&self.describe_member(
-                    "branch",
-                    &v.name,
-                    &v.defined_in,
-                    v.info.as_ref(),
-                ))
+                f.write_str(&self.describe_member("branch", &v.name, &v.defined_in, info_r))
             });
-            let ty = self.resolve(&v.ty_name, v.info.as_ref(), &what)?;
+            let ty = self.resolve(&v.ty_name, info_r, &what)?;
             v.ty = Some(TypeId(ty as u32));
         }
         let mut seen = Seen::default();
@@ -1680,7 +1670,7 @@ impl<'a> Builder<'a> {
                 "branch",
                 variants
                     .iter()
-                    .map(|v| (v.name.clone(), Vec::new(), v.info.clone()))
+                    .map(|v| (v.name.clone(), Vec::new(), info.clone()))
                     .collect(),
                 None,
                 None,
