@@ -268,6 +268,7 @@ pub fn diff(ours: &Schema, theirs: &Schema) -> Diff {
         b: &b,
         seen: HashSet::new(),
         out: Vec::new(),
+        todo: Vec::new(),
     };
     for name in ac.intersection(&bc) {
         let (Some(Definition::Command(x)), Some(Definition::Command(y))) =
@@ -316,37 +317,64 @@ impl<'a> Side<'a> {
         self.defs.get(n).copied()
     }
 
-    /// The members of an object type, bases flattened.
-    fn flat(&self, name: &str, depth: usize) -> Vec<&'a Member> {
-        if depth > 32 {
-            return vec![];
-        }
-        match self.def(name) {
-            Some(Definition::Struct(s)) => {
-                let mut out = s
-                    .base
-                    .as_deref()
-                    .map(|b| self.flat(b, depth + 1))
-                    .unwrap_or_default();
-                out.extend(&s.members);
-                out
+    /// The members of an object type, bases flattened (followed in a loop, at most
+    /// once per definition: a chain of any length, even a cycle, is no danger).
+    fn flat(&self, name: &str) -> Vec<&'a Member> {
+        let mut levels: Vec<&'a [Member]> = Vec::new();
+        let mut next = Some(name);
+        while let Some(n) = next.take() {
+            if levels.len() > self.schema.definitions.len() {
+                break;
             }
-            Some(Definition::Union(u)) => match &u.base {
-                Some(Members::Named(b)) => self.flat(b, depth + 1),
-                Some(Members::Inline(ms)) => ms.iter().collect(),
-                None => Vec::new(),
-            },
-            _ => vec![],
+            match self.def(n) {
+                Some(Definition::Struct(s)) => {
+                    levels.push(&s.members);
+                    next = s.base.as_deref();
+                }
+                Some(Definition::Union(u)) => match &u.base {
+                    Some(Members::Named(b)) => next = Some(b),
+                    Some(Members::Inline(ms)) => levels.push(ms),
+                    None => {}
+                },
+                _ => {}
+            }
         }
+        levels.iter().rev().flat_map(|l| l.iter()).collect()
     }
 
     fn data_members(&self, data: Option<&'a Members>) -> Vec<&'a Member> {
         match data {
             None => vec![],
             Some(Members::Inline(ms)) => ms.iter().collect(),
-            Some(Members::Named(n)) => self.flat(n, 0),
+            Some(Members::Named(n)) => self.flat(n),
         }
     }
+}
+
+/// `parent` then `child`, as the path of a difference; past a few hundred
+/// characters (types nested deep), the middle is left out, so that paths stay short
+/// and the walk linear.
+fn child_path(parent: &str, child: &str) -> String {
+    const MAX: usize = 240;
+    if parent.len() + child.len() <= MAX {
+        return format!("{parent}{child}");
+    }
+    let head_end = parent.find(' ').unwrap_or(parent.len()).min(60);
+    let head_end = (0..=head_end)
+        .rev()
+        .find(|&i| parent.is_char_boundary(i))
+        .unwrap_or(0);
+    let whole = format!("{parent}{child}");
+    let keep = MAX / 2;
+    let tail_start = whole.len().saturating_sub(keep);
+    let tail_start = (tail_start..=whole.len())
+        .find(|&i| whole.is_char_boundary(i))
+        .unwrap_or(whole.len());
+    let head = &parent[..head_end];
+    if tail_start <= head.len() {
+        return whole;
+    }
+    format!("{head} ...{}", &whole[tail_start..])
 }
 
 struct Walk<'s, 'a> {
@@ -354,10 +382,44 @@ struct Walk<'s, 'a> {
     b: &'s Side<'a>,
     seen: HashSet<(String, String)>,
     out: Vec<String>,
+    /// What is left to do, the next on top: the walk goes depth first without
+    /// recursing, so that types nested any deep are no danger to the stack.
+    todo: Vec<Step>,
+}
+
+/// One step of [`Walk`].
+enum Step {
+    /// Compare two types.
+    Types(String, TypeRef, TypeRef),
+    /// Report a difference.
+    Line(String),
 }
 
 impl Walk<'_, '_> {
+    /// Does what is left to do.
+    fn run(&mut self) {
+        while let Some(step) = self.todo.pop() {
+            match step {
+                Step::Types(path, x, y) => self.types_now(&path, &x, &y),
+                Step::Line(l) => self.out.push(l),
+            }
+        }
+    }
+
+    /// Compares two member lists, and the types of the members both have.
     fn members(&mut self, path: &str, xs: Vec<&Member>, ys: Vec<&Member>) {
+        self.members_now(path, xs, ys);
+        self.run();
+    }
+
+    /// Compares two types, and what they contain.
+    fn types(&mut self, path: &str, x: &TypeRef, y: &TypeRef) {
+        self.todo
+            .push(Step::Types(path.to_owned(), x.clone(), y.clone()));
+        self.run();
+    }
+
+    fn members_now(&mut self, path: &str, xs: Vec<&Member>, ys: Vec<&Member>) {
         let xn: BTreeSet<&str> = xs.iter().map(|m| m.name.as_str()).collect();
         let yn: BTreeSet<&str> = ys.iter().map(|m| m.name.as_str()).collect();
         let only_a: Vec<&str> = xn.difference(&yn).copied().collect();
@@ -374,22 +436,35 @@ impl Walk<'_, '_> {
                 only_b.join(", ")
             ));
         }
+        // The first of each name, as a scan would find it.
+        let mut by_name: HashMap<&str, &Member> = HashMap::with_capacity(ys.len());
+        for y in &ys {
+            by_name.entry(y.name.as_str()).or_insert(y);
+        }
+        // In order: each member's difference, then what its type holds; pushed
+        // last first.
+        let mut steps = Vec::new();
         for x in &xs {
-            if let Some(y) = ys.iter().find(|y| y.name == x.name) {
+            if let Some(y) = by_name.get(x.name.as_str()) {
                 if x.optional != y.optional {
-                    self.out.push(format!(
+                    steps.push(Step::Line(format!(
                         "{path}: member '{}' is {} in the schema but {} in the server",
                         x.name,
                         if x.optional { "optional" } else { "required" },
                         if y.optional { "optional" } else { "required" },
-                    ));
+                    )));
                 }
-                self.types(&format!("{path}.{}", x.name), &x.ty, &y.ty);
+                steps.push(Step::Types(
+                    child_path(path, &format!(".{}", x.name)),
+                    x.ty.clone(),
+                    y.ty.clone(),
+                ));
             }
         }
+        self.todo.extend(steps.into_iter().rev());
     }
 
-    fn types(&mut self, path: &str, x: &TypeRef, y: &TypeRef) {
+    fn types_now(&mut self, path: &str, x: &TypeRef, y: &TypeRef) {
         if !self.seen.insert((x.to_string(), y.to_string())) {
             return;
         }
@@ -430,10 +505,11 @@ impl Walk<'_, '_> {
                 Definition::Struct(_) | Definition::Union(_),
                 Definition::Struct(_) | Definition::Union(_),
             ) => {
-                let xs = self.a.flat(dx.name(), 0);
-                let ys = self.b.flat(dy.name(), 0);
-                let label = format!("{path} ({})", dx.name());
-                self.members(&label, xs, ys);
+                let xs = self.a.flat(dx.name());
+                let ys = self.b.flat(dy.name());
+                let label = child_path(path, &format!(" ({})", dx.name()));
+                // The branches come after the members and what they hold.
+                let mark = self.todo.len();
                 if let (Definition::Union(ux), Definition::Union(uy)) = (dx, dy) {
                     let bx: HashMap<&str, &str> = ux
                         .branches
@@ -447,16 +523,22 @@ impl Walk<'_, '_> {
                         .collect();
                     let mut names: Vec<&&str> = bx.keys().collect();
                     names.sort();
+                    let mut steps = Vec::new();
                     for n in names {
                         if let Some(ty) = by.get(*n) {
-                            let (tx, ty) = (
+                            steps.push(Step::Types(
+                                child_path(&label, &format!("[{n}]")),
                                 TypeRef::Named(bx[*n].to_owned().into()),
                                 TypeRef::Named((*ty).to_owned().into()),
-                            );
-                            self.types(&format!("{label}[{n}]"), &tx, &ty);
+                            ));
                         }
                     }
+                    self.todo.extend(steps.into_iter().rev());
                 }
+                // The members' steps go on top of the branches'.
+                let branches = self.todo.split_off(mark);
+                self.members_now(&label, xs, ys);
+                self.todo.splice(mark..mark, branches);
             }
             (Definition::Alternate(_), Definition::Alternate(_)) => {}
             (p, q) => self.out.push(format!(
@@ -749,6 +831,39 @@ impl Writer<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn deep_nesting_is_compared_without_recursion() {
+        // A command returns the first of 5 000 structs, each with a member of the
+        // next: the comparison goes all the way down on a 2 MB test thread.
+        let n = 5_000;
+        let mut text = String::from("{ 'command': 'deep', 'returns': 'Chain0' }\n");
+        for i in 0..n {
+            let next = if i + 1 == n {
+                "int".to_owned()
+            } else {
+                format!("Chain{}", i + 1)
+            };
+            text.push_str(&format!(
+                "{{ 'struct': 'Chain{i}', 'data': {{ 'next': '{next}', '*o': 'str' }} }}\n"
+            ));
+        }
+        let ours = crate::parse_str("s.json", &text).unwrap();
+        let theirs = from_json(&to_json(&ours, &x86_64_linux)).unwrap();
+        assert!(diff(&ours, &theirs).is_empty());
+        // A difference at the bottom is found.
+        let changed = text.replace("'next': 'int', '*o'", "'next': 'int', 'o'");
+        let theirs = from_json(&to_json(
+            &crate::parse_str("s.json", &changed).unwrap(),
+            &x86_64_linux,
+        ))
+        .unwrap();
+        let d = diff(&ours, &theirs).to_string();
+        assert!(
+            d.contains("member 'o' is optional in the schema but required in the server"),
+            "{d}"
+        );
+    }
 
     #[test]
     fn introspection_round() {
