@@ -1780,11 +1780,16 @@ impl<'a> Builder<'a> {
             t.and_then(|t| type_id.get(t.0 as usize).copied().flatten())
                 .unwrap_or(TypeId(0))
         };
-        let origin = |e: &Ent| -> Option<Origin> {
-            e.info.as_ref().map(|i| Origin {
-                location: i.location.clone(),
-                module: e.module.clone(),
-            })
+        // Moved, not cloned: the file and module names are shared by every entity of a
+        // file, and counting them up and down is not free.
+        let origin = |info: Option<Info>, module: Arc<str>| -> Result<Origin, Arc<str>> {
+            match info {
+                Some(i) => Ok(Origin {
+                    location: i.location,
+                    module,
+                }),
+                None => Err(module),
+            }
         };
         // Moved out, not cloned: the builder is done with them.
         // Entity indexes become type ids in place.
@@ -1848,7 +1853,7 @@ impl<'a> Builder<'a> {
         );
         for (i, e) in ents.into_iter().enumerate() {
             let doc = e.doc.map(|d| Box::new(self.docs[d].to_doc()));
-            let origin = origin(&e);
+            let origin = origin(e.info, e.module);
             if e.is_type {
                 let kind = match e.kind {
                     EntKind::Builtin(j) => r::TypeKind::Builtin(j),
@@ -1896,7 +1901,7 @@ impl<'a> Builder<'a> {
                 debug_assert_eq!(type_id[i], Some(TypeId(out.types.len() as u32)));
                 out.types.push(r::Type {
                     name: e.name,
-                    origin,
+                    origin: origin.ok(),
                     kind,
                     cond,
                     features: e.features,
@@ -1905,9 +1910,9 @@ impl<'a> Builder<'a> {
                     facts: e.facts.map(|f| *f).unwrap_or_default(),
                 });
             } else {
-                let o = origin.unwrap_or_else(|| Origin {
+                let o = origin.unwrap_or_else(|module| Origin {
                     location: crate::diag::Location::new(Arc::from("builtin"), 1, Arc::from([])),
-                    module: e.module.clone(),
+                    module,
                 });
                 match e.kind {
                     EntKind::Command {
