@@ -175,25 +175,24 @@ fn unions_nested_through_branches_defined_backwards_are_an_error_not_a_stack_ove
         "{ 'enum': 'One', 'data': [ 'a' ] }\n{ 'struct': 'Leaf', 'data': { 'x': 'int' } }\n",
     );
     let mut prev = "Leaf".to_owned();
-    for i in 0..300 {
-        text.push_str(&format!(
-            "{{ 'struct': 'Base{i}', 'data': {{ 'k{i}': 'One' }} }}\n\
-             {{ 'union': 'Nest{i}', 'base': 'Base{i}', 'discriminator': 'k{i}', \
-                'data': {{ 'a': '{prev}' }} }}\n"
-        ));
-        prev = format!("Nest{i}");
-    }
+    nest(&mut text, &mut prev, 0..300);
     load(&text).expect("valid");
     // 500 levels: the clash check refuses to go deeper than 400.
-    for i in 300..500 {
+    nest(&mut text, &mut prev, 300..500);
+    refused(&text, "more than 400 levels of branches");
+}
+
+/// Appends, for each `i`, a union `Nest{i}` whose one branch is `prev`, which then
+/// becomes `Nest{i}`.
+fn nest(text: &mut String, prev: &mut String, levels: std::ops::Range<usize>) {
+    for i in levels {
         text.push_str(&format!(
             "{{ 'struct': 'Base{i}', 'data': {{ 'k{i}': 'One' }} }}\n\
              {{ 'union': 'Nest{i}', 'base': 'Base{i}', 'discriminator': 'k{i}', \
                 'data': {{ 'a': '{prev}' }} }}\n"
         ));
-        prev = format!("Nest{i}");
+        *prev = format!("Nest{i}");
     }
-    refused(&text, "more than 400 levels of branches");
 }
 
 #[test]
