@@ -48,6 +48,14 @@ pub use model::Schema;
 
 use std::path::Path;
 
+/// For this crate's tests: files of at least `bytes` bytes are read in two halves at
+/// once (normally 1 MB); 0 restores the default. The outcome of a load does not
+/// depend on it, which is what the tests check.
+#[doc(hidden)]
+pub fn split_files_from(bytes: usize) {
+    front::parser::SPLIT_MIN_FOR_TESTS.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Loads and validates a schema file (doc comments read leniently).
 pub fn load(path: impl AsRef<Path>) -> Result<Schema> {
     Loader::new().load(path)
