@@ -70,29 +70,46 @@ pub(crate) fn release_of(path: &Path) -> Option<String> {
     None
 }
 
-/// Checks each expression: the definitions, and the doc block of each. The expressions
-/// are freed: by the thread that read them, when the file was read in two halves
-/// (`Parsed::rest`), the halves checked at once.
+/// Checks each expression of `exprs` into a vector with room for `room` definitions:
+/// the definitions, and the doc block of each. The expressions are then freed.
 fn check_exprs(
     checker: &expr::Checker,
+    mut exprs: Vec<parser::TopExpr>,
+    room: usize,
+) -> Result<(Vec<Definition>, Vec<Option<doc::QapiDoc>>)> {
+    let mut definitions = Vec::with_capacity(room);
+    checker.check_exprs(&exprs, &mut definitions)?;
+    let docs: Vec<_> = exprs.iter_mut().map(|e| e.doc.take()).collect();
+    drop(exprs);
+    Ok((definitions, docs))
+}
+
+/// The definitions, defined in `builder`: when the file was read in two halves
+/// (`Parsed::rest`), the thread that read the second checks its expressions (then
+/// frees them) and makes their entities ([`schema::Recorder`]) while this one does the
+/// same for the first half, and the builder then takes the second's in order.
+/// Outcomes and errors are those of one thread doing it all: every expression is
+/// checked before any definition is.
+fn define(
+    checker: &expr::Checker,
+    builder: &mut schema::Builder,
     first: Vec<parser::TopExpr>,
     rest: Vec<parser::TopExpr>,
-) -> Result<(Vec<Definition>, Vec<Option<doc::QapiDoc>>)> {
-    // Checks `exprs` into a vector with room for `room` definitions, then frees them.
-    let check = |mut exprs: Vec<parser::TopExpr>, room: usize| {
-        let mut definitions = Vec::with_capacity(room);
-        checker.check_exprs(&exprs, &mut definitions)?;
-        let docs: Vec<_> = exprs.iter_mut().map(|e| e.doc.take()).collect();
-        drop(exprs);
-        Ok::<_, crate::diag::SchemaError>((definitions, docs))
-    };
+) -> Result<Vec<Definition>> {
     if rest.is_empty() {
         let n = first.len();
-        return check(first, n);
+        let (definitions, docs) = check_exprs(checker, first, n)?;
+        builder.define_all(&definitions, docs)?;
+        return Ok(definitions);
     }
     let total = first.len() + rest.len();
     let rest_len = rest.len();
-    // The second half's thread, if one starts, gets `rest` back through this slot.
+    let second_half = |rest: Vec<parser::TopExpr>| {
+        let (definitions, docs) = check_exprs(checker, rest, rest_len)?;
+        let recorded = schema::Recorder::record(&definitions, docs);
+        Ok::<_, crate::diag::SchemaError>((definitions, recorded))
+    };
+    // The second half's thread, if one starts, gets `rest` through this slot.
     let rest = std::sync::Mutex::new(Some(rest));
     let take_rest = || {
         rest.lock()
@@ -100,22 +117,29 @@ fn check_exprs(
             .and_then(|mut r| r.take())
             .unwrap_or_default()
     };
-    let (a, b) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let second = std::thread::Builder::new()
             .name("qapi-check".into())
-            .spawn_scoped(s, || check(take_rest(), rest_len));
-        let a = check(first, total);
-        let b = match second {
+            .spawn_scoped(s, || second_half(take_rest()));
+        let join = move || match second {
             Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => check(take_rest(), rest_len),
+            Err(_) => second_half(take_rest()),
         };
-        (a, b)
-    });
-    let (mut definitions, mut docs) = a?;
-    let (d, dd) = b?;
-    definitions.extend(d);
-    docs.extend(dd);
-    Ok((definitions, docs))
+        let (mut definitions, docs) = match check_exprs(checker, first, total) {
+            Ok(d) => d,
+            Err(e) => {
+                drop(join());
+                return Err(e);
+            }
+        };
+        let defined = builder.define_all(&definitions, docs);
+        // An error in the second half's expressions comes before any in defining.
+        let (second, recorded) = join()?;
+        defined?;
+        builder.replay(recorded)?;
+        definitions.extend(second);
+        Ok(definitions)
+    })
 }
 
 /// Checks parsed expressions and builds the schema.
@@ -127,9 +151,8 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
         dialect: parsed.dialect,
         docs,
     };
-    let (definitions, doc_blocks) = check_exprs(&checker, first, rest)?;
     let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs);
-    builder.define_all(&definitions, doc_blocks)?;
+    let definitions = define(&checker, &mut builder, first, rest)?;
     let resolved = builder.check_all()?;
     let free_docs = parsed
         .free_docs

@@ -276,6 +276,437 @@ impl NameSet {
     }
 }
 
+/// Where the entities of definitions go: straight into the builder's tables
+/// ([`Builder`]), or into a recording made on another thread ([`Recorder`]) that the
+/// builder replays in order ([`Builder::replay`]). Either way, the same entities in
+/// the same order.
+trait Definer {
+    /// Defines `ent`, with the doc comment of its definition.
+    fn put(&mut self, ent: Ent, doc: Option<QapiDoc>) -> R<()>;
+
+    /// Defines the implicit `ent`, unless its name is taken (several definitions may
+    /// make the same implicit type).
+    fn put_unless_taken(&mut self, ent: Ent) -> R<()>;
+
+    /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
+    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name>;
+
+    /// The first use of each feature (the 64-feature limit).
+    fn note_features(&mut self, features: &[Feature], info: &Info);
+
+    /// A buffer to build names in.
+    fn scratch(&mut self) -> &mut String;
+
+    /// The name made of `parts`, one after the other (without `format!`'s machinery
+    /// and with one allocation: a large schema names hundreds of thousands of
+    /// implicit types).
+    fn name_of(&mut self, parts: &[&str]) -> Name {
+        let s = self.scratch();
+        s.clear();
+        for p in parts {
+            s.push_str(p);
+        }
+        Name::from(s.as_str())
+    }
+
+    fn type_name(&mut self, t: &TypeRef, info: &Info) -> R<Name> {
+        match t {
+            TypeRef::Named(n) => Ok(n.clone()),
+            TypeRef::Array(e) => self.array(e, Some(info)),
+        }
+    }
+
+    fn members(&mut self, ms: &[model::Member], info: &Info) -> R<Vec<RawMember>> {
+        let mut out = Vec::with_capacity(ms.len());
+        for m in ms {
+            let ty_name = self.type_name(&m.ty, info)?;
+            self.note_features(&m.features, info);
+            out.push(RawMember {
+                name: m.name.clone(),
+                ty_name,
+                optional: m.optional,
+                cond: m.cond.clone(),
+                features: m.features.clone(),
+                owner: 0,
+            });
+        }
+        Ok(out)
+    }
+
+    /// QEMU's `_make_implicit_object_type`: `q_obj_NAME-ROLE`, unless there are no
+    /// members.
+    fn implicit_object(
+        &mut self,
+        owner: &str,
+        role: &str,
+        info: &Info,
+        module: &Arc<str>,
+        cond: &Option<Cond>,
+        members: &[model::Member],
+    ) -> R<Option<Name>> {
+        if members.is_empty() {
+            return Ok(None);
+        }
+        let name = self.name_of(&["q_obj_", owner, "-", role]);
+        let local = self.members(members, info)?;
+        let mut e = Builder::ent(
+            name.clone(),
+            "struct",
+            Some(info.clone()),
+            EntKind::Object {
+                base_name: None,
+                base: None,
+                local,
+                members: Vec::new(),
+                local_start: 0,
+                branches: None,
+            },
+            true,
+        );
+        e.module = module.clone();
+        e.cond = cond.clone();
+        // Several users: only a duplicate definition, flagged later.
+        self.put_unless_taken(e)?;
+        Ok(Some(name))
+    }
+
+    /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
+    fn simple_wrapper(&mut self, ty: &Name, info: &Info, module: &Arc<str>) -> R<Name> {
+        let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
+        let data = RawMember {
+            name: "data".into(),
+            ty_name: ty.clone(),
+            optional: false,
+            cond: None,
+            features: Vec::new(),
+            owner: 0,
+        };
+        let mut e = Builder::ent(
+            name.clone(),
+            "struct",
+            Some(info.clone()),
+            EntKind::Object {
+                base_name: None,
+                base: None,
+                local: vec![data],
+                members: Vec::new(),
+                local_start: 0,
+                branches: None,
+            },
+            true,
+        );
+        e.module = module.clone();
+        e.cond_of = Some(ty.clone());
+        self.put_unless_taken(e)?;
+        Ok(name)
+    }
+
+    /// The entities of one definition (and of the implicit types it makes).
+    fn define_one(&mut self, d: &Definition, doc: Option<QapiDoc>) -> R<()> {
+        if &*d.info().module == "builtin" {
+            return Ok(());
+        }
+        let info = Builder::info_of(d);
+        let i = d.info();
+        // What the definition's own members and branches are declared by.
+        let owner = i.name.clone();
+        self.note_features(&i.features, &info);
+        let base_ent = |kind: EntKind, is_type: bool| Ent {
+            name: i.name.clone(),
+            meta: d.kind(),
+            info: Some(info.clone()),
+            module: i.module.clone(),
+            cond: i.cond.clone(),
+            cond_of: None,
+            features: i.features.clone(),
+            doc: None,
+            kind,
+            state: State::Unchecked,
+            is_type,
+            implicit: false,
+            facts: (!i.facts.is_empty()).then(|| Box::new(i.facts.clone())),
+        };
+        match d {
+            Definition::Enum(e) => {
+                for v in &e.values {
+                    self.note_features(&v.features, &info);
+                }
+                let ent = base_ent(
+                    EntKind::Enum {
+                        values: e.values.clone(),
+                        prefix: e.prefix.clone(),
+                    },
+                    true,
+                );
+                return self.put(ent, doc);
+            }
+            Definition::Struct(s) => {
+                let local = self.members(&s.members, &info)?;
+                let ent = base_ent(
+                    EntKind::Object {
+                        base_name: s.base.clone(),
+                        base: None,
+                        local,
+                        members: Vec::new(),
+                        local_start: 0,
+                        branches: None,
+                    },
+                    true,
+                );
+                return self.put(ent, doc);
+            }
+            Definition::Union(u) => {
+                let base = match &u.base {
+                    Some(Members::Inline(ms)) => {
+                        self.implicit_object(&i.name, "base", &info, &i.module, &i.cond, ms)?
+                    }
+                    Some(Members::Named(n)) => Some(n.clone()),
+                    None => None,
+                };
+                let (local, branches) = match &u.discriminator {
+                    Some(tag) => {
+                        let mut vs = Vec::new();
+                        for b in &u.branches {
+                            let ty_name = self.type_name(&b.ty, &info)?;
+                            vs.push(RawVariant {
+                                name: b.name.clone(),
+                                ty_name,
+                                cond: b.cond.clone(),
+                                defined_in: owner.clone(),
+                                implicit: false,
+                                ty: None,
+                            });
+                        }
+                        (Vec::new(), Some((tag.clone(), false, vs, None)))
+                    }
+                    None => {
+                        // 5.2 simple union: a wrapper per branch, an implicit enum.
+                        let mut vs = Vec::new();
+                        for b in &u.branches {
+                            let ty_name = self.type_name(&b.ty, &info)?;
+                            let wrapper = self.simple_wrapper(&ty_name, &info, &i.module)?;
+                            vs.push(RawVariant {
+                                name: b.name.clone(),
+                                ty_name: wrapper,
+                                cond: b.cond.clone(),
+                                defined_in: owner.clone(),
+                                implicit: false,
+                                ty: None,
+                            });
+                        }
+                        let kind_name = self.name_of(&[&i.name, "Kind"]);
+                        let values = u
+                            .branches
+                            .iter()
+                            .map(|b| model::EnumValue {
+                                name: b.name.clone(),
+                                cond: b.cond.clone(),
+                                features: Vec::new(),
+                            })
+                            .collect();
+                        let mut e = Builder::ent(
+                            kind_name.clone(),
+                            "enum",
+                            Some(info.clone()),
+                            EntKind::Enum {
+                                values,
+                                prefix: None,
+                            },
+                            true,
+                        );
+                        e.module = i.module.clone();
+                        e.cond = i.cond.clone();
+                        self.put(e, None)?;
+                        let tag = RawMember {
+                            name: "type".into(),
+                            ty_name: kind_name,
+                            optional: false,
+                            cond: None,
+                            features: Vec::new(),
+                            owner: 0,
+                        };
+                        (vec![tag], Some(("type".into(), true, vs, None)))
+                    }
+                };
+                let ent = base_ent(
+                    EntKind::Object {
+                        base_name: base,
+                        base: None,
+                        local,
+                        members: Vec::new(),
+                        local_start: 0,
+                        branches: branches.map(Box::new),
+                    },
+                    true,
+                );
+                return self.put(ent, doc);
+            }
+            Definition::Alternate(a) => {
+                let mut vs = Vec::new();
+                for b in &a.branches {
+                    let ty_name = self.type_name(&b.ty, &info)?;
+                    vs.push(RawVariant {
+                        name: b.name.clone(),
+                        ty_name,
+                        cond: b.cond.clone(),
+                        defined_in: owner.clone(),
+                        implicit: false,
+                        ty: None,
+                    });
+                }
+                let ent = base_ent(EntKind::Alternate { variants: vs }, true);
+                return self.put(ent, doc);
+            }
+            Definition::Command(c) => {
+                let arg_name = match &c.data {
+                    Some(Members::Inline(ms)) => {
+                        self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
+                    }
+                    Some(Members::Named(n)) => Some(n.clone()),
+                    None => None,
+                };
+                let ret_name = match &c.returns {
+                    Some(t) => Some(self.type_name(t, &info)?),
+                    None => None,
+                };
+                let ent = base_ent(
+                    EntKind::Command {
+                        arg_name,
+                        ret_name,
+                        arg: None,
+                        ret: None,
+                        flags: CommandFlags {
+                            gen: c.gen,
+                            success_response: c.success_response,
+                            allow_oob: c.allow_oob,
+                            allow_preconfig: c.allow_preconfig,
+                            coroutine: c.coroutine,
+                        },
+                        boxed: c.boxed,
+                    },
+                    false,
+                );
+                return self.put(ent, doc);
+            }
+            Definition::Event(e) => {
+                let arg_name = match &e.data {
+                    Some(Members::Inline(ms)) => {
+                        self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
+                    }
+                    Some(Members::Named(n)) => Some(n.clone()),
+                    None => None,
+                };
+                let ent = base_ent(
+                    EntKind::Event {
+                        arg_name,
+                        arg: None,
+                        boxed: e.boxed,
+                    },
+                    false,
+                );
+                return self.put(ent, doc);
+            }
+        }
+    }
+}
+
+impl Definer for Builder<'_> {
+    fn put(&mut self, mut ent: Ent, doc: Option<QapiDoc>) -> R<()> {
+        if let Some(d) = doc {
+            self.docs.push(d);
+            ent.doc = Some(self.docs.len() - 1);
+        }
+        self.define(ent).map(drop)
+    }
+
+    fn put_unless_taken(&mut self, ent: Ent) -> R<()> {
+        if self.by_name.contains_key(ent.name.as_str()) {
+            return Ok(());
+        }
+        self.define(ent).map(drop)
+    }
+
+    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
+        Builder::array(self, elem, info)
+    }
+
+    fn note_features(&mut self, features: &[Feature], info: &Info) {
+        Builder::note_features(self, features, info)
+    }
+
+    fn scratch(&mut self) -> &mut String {
+        &mut self.scratch
+    }
+}
+
+/// One step of a [`Recorder`]'s recording.
+enum Action {
+    Put(Ent, Option<QapiDoc>),
+    PutUnlessTaken(Ent),
+    Array(Name, Option<Info>),
+    Features(Vec<Feature>, Info),
+}
+
+/// The entities of definitions, made on another thread without the builder's tables
+/// (what they would do with them is recorded), for [`Builder::replay`].
+pub(crate) struct Recorder {
+    actions: Vec<Action>,
+    scratch: String,
+    /// The array type names made so far, to share.
+    arrays: HashMap<Name, Name, NameHasher>,
+}
+
+impl Recorder {
+    /// Records the entities of `defs`, whose doc comments are `docs`.
+    pub(crate) fn record(defs: &[Definition], docs: Vec<Option<QapiDoc>>) -> Recorder {
+        let mut r = Recorder {
+            actions: Vec::with_capacity(defs.len() * 2),
+            scratch: String::new(),
+            arrays: HashMap::default(),
+        };
+        let mut docs = docs.into_iter();
+        for d in defs {
+            // Recording does not fail: what could is in the replay.
+            let _ = r.define_one(d, docs.next().flatten());
+        }
+        r
+    }
+}
+
+impl Definer for Recorder {
+    fn put(&mut self, ent: Ent, doc: Option<QapiDoc>) -> R<()> {
+        self.actions.push(Action::Put(ent, doc));
+        Ok(())
+    }
+
+    fn put_unless_taken(&mut self, ent: Ent) -> R<()> {
+        self.actions.push(Action::PutUnlessTaken(ent));
+        Ok(())
+    }
+
+    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
+        self.actions
+            .push(Action::Array(elem.clone(), info.cloned()));
+        if let Some(n) = self.arrays.get(elem) {
+            return Ok(n.clone());
+        }
+        let n = self.name_of(&[elem, "List"]);
+        self.arrays.insert(elem.clone(), n.clone());
+        Ok(n)
+    }
+
+    fn note_features(&mut self, features: &[Feature], info: &Info) {
+        if !features.is_empty() {
+            self.actions
+                .push(Action::Features(features.to_vec(), info.clone()));
+        }
+    }
+
+    fn scratch(&mut self) -> &mut String {
+        &mut self.scratch
+    }
+}
+
 /// A `by_name` value while building: the entity index, and in the top bit whether it
 /// is a type (types are looked up often: the flag spares a visit to the entity).
 struct Slot;
@@ -368,17 +799,6 @@ impl<'a> Builder<'a> {
                 .into_iter()
                 .collect(),
         }
-    }
-
-    /// The name made of `parts`, one after the other (without `format!`'s machinery
-    /// and with one allocation: a large schema names hundreds of thousands of
-    /// implicit types).
-    fn name_of(&mut self, parts: &[&str]) -> Name {
-        self.scratch.clear();
-        for p in parts {
-            self.scratch.push_str(p);
-        }
-        Name::from(self.scratch.as_str())
     }
 
     fn modern(&self) -> bool {
@@ -539,70 +959,6 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn type_name(&mut self, t: &TypeRef, info: &Info) -> R<Name> {
-        match t {
-            TypeRef::Named(n) => Ok(n.clone()),
-            TypeRef::Array(e) => self.array(e, Some(info)),
-        }
-    }
-
-    fn members(&mut self, ms: &[model::Member], info: &Info) -> R<Vec<RawMember>> {
-        let mut out = Vec::with_capacity(ms.len());
-        for m in ms {
-            let ty_name = self.type_name(&m.ty, info)?;
-            self.note_features(&m.features, info);
-            out.push(RawMember {
-                name: m.name.clone(),
-                ty_name,
-                optional: m.optional,
-                cond: m.cond.clone(),
-                features: m.features.clone(),
-                owner: 0,
-            });
-        }
-        Ok(out)
-    }
-
-    /// QEMU's `_make_implicit_object_type`: `q_obj_NAME-ROLE`, unless there are no
-    /// members.
-    fn implicit_object(
-        &mut self,
-        owner: &str,
-        role: &str,
-        info: &Info,
-        module: &Arc<str>,
-        cond: &Option<Cond>,
-        members: &[model::Member],
-    ) -> R<Option<Name>> {
-        if members.is_empty() {
-            return Ok(None);
-        }
-        let name = self.name_of(&["q_obj_", owner, "-", role]);
-        let local = self.members(members, info)?;
-        if self.by_name.contains_key(name.as_str()) {
-            // Several users: only a duplicate definition, flagged later.
-            return Ok(Some(name));
-        }
-        let mut e = Builder::ent(
-            name.clone(),
-            "struct",
-            Some(info.clone()),
-            EntKind::Object {
-                base_name: None,
-                base: None,
-                local,
-                members: Vec::new(),
-                local_start: 0,
-                branches: None,
-            },
-            true,
-        );
-        e.module = module.clone();
-        e.cond = cond.clone();
-        self.define(e)?;
-        Ok(Some(name))
-    }
-
     fn info_of(d: &Definition) -> Info {
         let i = d.info();
         Info {
@@ -614,257 +970,36 @@ impl<'a> Builder<'a> {
     pub(crate) fn define_all(
         &mut self,
         defs: &[Definition],
-        mut docs: Vec<Option<QapiDoc>>,
+        docs: Vec<Option<QapiDoc>>,
     ) -> Result<()> {
         self.predefineds()?;
         // Each definition makes an entity, and often an implicit one or two more.
         self.ents.reserve(defs.len() * 2);
         self.by_name.reserve(defs.len() * 2);
-        for (di, d) in defs.iter().enumerate() {
-            if &*d.info().module == "builtin" {
-                continue;
-            }
-            let info = Builder::info_of(d);
-            let i = d.info();
-            // What the definition's own members and branches are declared by.
-            let owner = i.name.clone();
-            self.note_features(&i.features, &info);
-            let doc = docs.get_mut(di).and_then(Option::take).map(|doc| {
-                self.docs.push(doc);
-                self.docs.len() - 1
-            });
-            let base_ent = |kind: EntKind, is_type: bool| Ent {
-                name: i.name.clone(),
-                meta: d.kind(),
-                info: Some(info.clone()),
-                module: i.module.clone(),
-                cond: i.cond.clone(),
-                cond_of: None,
-                features: i.features.clone(),
-                doc,
-                kind,
-                state: State::Unchecked,
-                is_type,
-                implicit: false,
-                facts: (!i.facts.is_empty()).then(|| Box::new(i.facts.clone())),
-            };
-            match d {
-                Definition::Enum(e) => {
-                    for v in &e.values {
-                        self.note_features(&v.features, &info);
-                    }
-                    let ent = base_ent(
-                        EntKind::Enum {
-                            values: e.values.clone(),
-                            prefix: e.prefix.clone(),
-                        },
-                        true,
-                    );
-                    self.define(ent)?;
-                }
-                Definition::Struct(s) => {
-                    let local = self.members(&s.members, &info)?;
-                    let ent = base_ent(
-                        EntKind::Object {
-                            base_name: s.base.clone(),
-                            base: None,
-                            local,
-                            members: Vec::new(),
-                            local_start: 0,
-                            branches: None,
-                        },
-                        true,
-                    );
-                    self.define(ent)?;
-                }
-                Definition::Union(u) => {
-                    let base = match &u.base {
-                        Some(Members::Inline(ms)) => {
-                            self.implicit_object(&i.name, "base", &info, &i.module, &i.cond, ms)?
-                        }
-                        Some(Members::Named(n)) => Some(n.clone()),
-                        None => None,
-                    };
-                    let (local, branches) = match &u.discriminator {
-                        Some(tag) => {
-                            let mut vs = Vec::new();
-                            for b in &u.branches {
-                                let ty_name = self.type_name(&b.ty, &info)?;
-                                vs.push(RawVariant {
-                                    name: b.name.clone(),
-                                    ty_name,
-                                    cond: b.cond.clone(),
-                                    defined_in: owner.clone(),
-                                    implicit: false,
-                                    ty: None,
-                                });
-                            }
-                            (Vec::new(), Some((tag.clone(), false, vs, None)))
-                        }
-                        None => {
-                            // 5.2 simple union: a wrapper per branch, an implicit enum.
-                            let mut vs = Vec::new();
-                            for b in &u.branches {
-                                let ty_name = self.type_name(&b.ty, &info)?;
-                                let wrapper = self.simple_wrapper(&ty_name, &info, &i.module)?;
-                                vs.push(RawVariant {
-                                    name: b.name.clone(),
-                                    ty_name: wrapper,
-                                    cond: b.cond.clone(),
-                                    defined_in: owner.clone(),
-                                    implicit: false,
-                                    ty: None,
-                                });
-                            }
-                            let kind_name = self.name_of(&[&i.name, "Kind"]);
-                            let values = u
-                                .branches
-                                .iter()
-                                .map(|b| model::EnumValue {
-                                    name: b.name.clone(),
-                                    cond: b.cond.clone(),
-                                    features: Vec::new(),
-                                })
-                                .collect();
-                            let mut e = Builder::ent(
-                                kind_name.clone(),
-                                "enum",
-                                Some(info.clone()),
-                                EntKind::Enum {
-                                    values,
-                                    prefix: None,
-                                },
-                                true,
-                            );
-                            e.module = i.module.clone();
-                            e.cond = i.cond.clone();
-                            self.define(e)?;
-                            let tag = RawMember {
-                                name: "type".into(),
-                                ty_name: kind_name,
-                                optional: false,
-                                cond: None,
-                                features: Vec::new(),
-                                owner: 0,
-                            };
-                            (vec![tag], Some(("type".into(), true, vs, None)))
-                        }
-                    };
-                    let ent = base_ent(
-                        EntKind::Object {
-                            base_name: base,
-                            base: None,
-                            local,
-                            members: Vec::new(),
-                            local_start: 0,
-                            branches: branches.map(Box::new),
-                        },
-                        true,
-                    );
-                    self.define(ent)?;
-                }
-                Definition::Alternate(a) => {
-                    let mut vs = Vec::new();
-                    for b in &a.branches {
-                        let ty_name = self.type_name(&b.ty, &info)?;
-                        vs.push(RawVariant {
-                            name: b.name.clone(),
-                            ty_name,
-                            cond: b.cond.clone(),
-                            defined_in: owner.clone(),
-                            implicit: false,
-                            ty: None,
-                        });
-                    }
-                    let ent = base_ent(EntKind::Alternate { variants: vs }, true);
-                    self.define(ent)?;
-                }
-                Definition::Command(c) => {
-                    let arg_name = match &c.data {
-                        Some(Members::Inline(ms)) => {
-                            self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
-                        }
-                        Some(Members::Named(n)) => Some(n.clone()),
-                        None => None,
-                    };
-                    let ret_name = match &c.returns {
-                        Some(t) => Some(self.type_name(t, &info)?),
-                        None => None,
-                    };
-                    let ent = base_ent(
-                        EntKind::Command {
-                            arg_name,
-                            ret_name,
-                            arg: None,
-                            ret: None,
-                            flags: CommandFlags {
-                                gen: c.gen,
-                                success_response: c.success_response,
-                                allow_oob: c.allow_oob,
-                                allow_preconfig: c.allow_preconfig,
-                                coroutine: c.coroutine,
-                            },
-                            boxed: c.boxed,
-                        },
-                        false,
-                    );
-                    self.define(ent)?;
-                }
-                Definition::Event(e) => {
-                    let arg_name = match &e.data {
-                        Some(Members::Inline(ms)) => {
-                            self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
-                        }
-                        Some(Members::Named(n)) => Some(n.clone()),
-                        None => None,
-                    };
-                    let ent = base_ent(
-                        EntKind::Event {
-                            arg_name,
-                            arg: None,
-                            boxed: e.boxed,
-                        },
-                        false,
-                    );
-                    self.define(ent)?;
-                }
-            }
+        let mut docs = docs.into_iter();
+        for d in defs {
+            self.define_one(d, docs.next().flatten())?;
         }
         Ok(())
     }
 
-    /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
-    fn simple_wrapper(&mut self, ty: &Name, info: &Info, module: &Arc<str>) -> R<Name> {
-        let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
-        let data = RawMember {
-            name: "data".into(),
-            ty_name: ty.clone(),
-            optional: false,
-            cond: None,
-            features: Vec::new(),
-            owner: 0,
-        };
-        if self.by_name.contains_key(name.as_str()) {
-            return Ok(name);
+    /// Defines what another thread recorded ([`Recorder`]), in order: as if its
+    /// definitions had been given to [`Builder::define_all`] after the ones given so
+    /// far.
+    pub(crate) fn replay(&mut self, recorded: Recorder) -> Result<()> {
+        self.ents.reserve(recorded.actions.len());
+        self.by_name.reserve(recorded.actions.len());
+        for a in recorded.actions {
+            match a {
+                Action::Put(ent, doc) => self.put(ent, doc)?,
+                Action::PutUnlessTaken(ent) => self.put_unless_taken(ent)?,
+                Action::Array(elem, info) => {
+                    Builder::array(self, &elem, info.as_ref())?;
+                }
+                Action::Features(features, info) => Builder::note_features(self, &features, &info),
+            }
         }
-        let mut e = Builder::ent(
-            name.clone(),
-            "struct",
-            Some(info.clone()),
-            EntKind::Object {
-                base_name: None,
-                base: None,
-                local: vec![data],
-                members: Vec::new(),
-                local_start: 0,
-                branches: None,
-            },
-            true,
-        );
-        e.module = module.clone();
-        e.cond_of = Some(ty.clone());
-        self.define(e)?;
-        Ok(name)
+        Ok(())
     }
 
     // ------------------------------------------------------------ describe, resolve
