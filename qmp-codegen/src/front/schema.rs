@@ -438,7 +438,7 @@ trait Definer {
                     },
                     true,
                 );
-                return self.put(ent, doc);
+                self.put(ent, doc)
             }
             Definition::Struct(s) => {
                 let local = self.members(&s.members, &info)?;
@@ -453,7 +453,7 @@ trait Definer {
                     },
                     true,
                 );
-                return self.put(ent, doc);
+                self.put(ent, doc)
             }
             Definition::Union(u) => {
                 let base = match &u.base {
@@ -539,7 +539,7 @@ trait Definer {
                     },
                     true,
                 );
-                return self.put(ent, doc);
+                self.put(ent, doc)
             }
             Definition::Alternate(a) => {
                 let mut vs = Vec::new();
@@ -555,7 +555,7 @@ trait Definer {
                     });
                 }
                 let ent = base_ent(EntKind::Alternate { variants: vs }, true);
-                return self.put(ent, doc);
+                self.put(ent, doc)
             }
             Definition::Command(c) => {
                 let arg_name = match &c.data {
@@ -586,7 +586,7 @@ trait Definer {
                     },
                     false,
                 );
-                return self.put(ent, doc);
+                self.put(ent, doc)
             }
             Definition::Event(e) => {
                 let arg_name = match &e.data {
@@ -604,7 +604,7 @@ trait Definer {
                     },
                     false,
                 );
-                return self.put(ent, doc);
+                self.put(ent, doc)
             }
         }
     }
@@ -641,7 +641,7 @@ impl Definer for Builder<'_> {
 
 /// One step of a [`Recorder`]'s recording.
 enum Action {
-    Put(Ent, Option<QapiDoc>),
+    Put(Ent, Option<Box<QapiDoc>>),
     PutUnlessTaken(Ent),
     Array(Name, Option<Info>),
     Features(Vec<Feature>, Info),
@@ -675,7 +675,7 @@ impl Recorder {
 
 impl Definer for Recorder {
     fn put(&mut self, ent: Ent, doc: Option<QapiDoc>) -> R<()> {
-        self.actions.push(Action::Put(ent, doc));
+        self.actions.push(Action::Put(ent, doc.map(Box::new)));
         Ok(())
     }
 
@@ -991,7 +991,7 @@ impl<'a> Builder<'a> {
         self.by_name.reserve(recorded.actions.len());
         for a in recorded.actions {
             match a {
-                Action::Put(ent, doc) => self.put(ent, doc)?,
+                Action::Put(ent, doc) => self.put(ent, doc.map(|d| *d))?,
                 Action::PutUnlessTaken(ent) => self.put_unless_taken(ent)?,
                 Action::Array(elem, info) => {
                     Builder::array(self, &elem, info.as_ref())?;
