@@ -215,8 +215,9 @@ pub(crate) static SPLIT_MIN_FOR_TESTS: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 
 /// Where to cut a large top file in two: the start of the first line from the middle
-/// on that begins with `{` right after a line that ends with `}` (between two
-/// top-level expressions, most likely). None for a small file, or one with carriage
+/// on that begins an expression (`{`) or a doc comment (`##`) and follows, blank
+/// lines aside, a line that ends with `}` (between two top-level expressions, most
+/// likely: [`parse_halves`] makes sure). None for a small file, or one with carriage
 /// returns (their lines are counted differently).
 fn split_point(text: &str) -> Option<usize> {
     let min = match SPLIT_MIN_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed) {
@@ -230,9 +231,12 @@ fn split_point(text: &str) -> Option<usize> {
     let mut at = text.len() / 2;
     while let Some(nl) = b[at..].iter().position(|&c| c == b'\n') {
         let start = at + nl + 1;
-        let before = text[..at + nl].trim_end_matches([' ', '\t']);
-        if b.get(start) == Some(&b'{') && before.ends_with('}') {
-            return Some(start);
+        let rest = &b[start..];
+        if rest.starts_with(b"{") || rest.starts_with(b"##") {
+            let before = text[..start].trim_end_matches([' ', '\t', '\n']);
+            if before.ends_with('}') {
+                return Some(start);
+            }
         }
         at = start;
     }
@@ -1162,10 +1166,14 @@ mod tests {
                 assert!(halves > 0, "never read in halves:\n{text}");
             }
         }
-        // Where a large file is cut.
+        // Where a large file is cut: before an expression, or before the doc comment
+        // of the next definition.
         let big = "{ 'enum': 'A', 'data': [] }\n".repeat(SPLIT_MIN / 20);
         let cut = split_point(&big).expect("a cut");
         assert!(cut >= big.len() / 2 && big[cut..].starts_with("{ 'enum'"));
+        let documented = "##\n# @A:\n##\n{ 'enum': 'A', 'data': [] }\n\n".repeat(SPLIT_MIN / 30);
+        let cut = split_point(&documented).expect("a cut");
+        assert!(cut >= documented.len() / 2 && documented[cut..].starts_with("##\n# @A:"));
         assert_eq!(split_point(&big[..1000]), None);
         assert_eq!(split_point(&big.replace('\n', "\r\n")), None);
     }
