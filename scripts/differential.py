@@ -19,21 +19,32 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Mostly valid choices, with a few that QEMU refuses somewhere.
-TYPES = ["Ee", "Ff", "Ss", "Tt", "Uu", "Aa", "int", "str", "bool", "number"] * 4 + [
-    "any", "null", "size", "uint8", "Nope", "q_empty", "QType"]
-VALUES = ["a", "b", "c", "x-y"] * 4 + ["on", "off", "1", "-x", "x_y", "Up", "d.e", "u",
-                                      "has-x", "1x", "a-b"]
-MEMBERS = ["a", "b", "c", "kind", "type", "x", "y", "a-b", "*a", "*b", "*x"] * 3 + [
-    "a_b", "u", "has-a", "data", "*kind", "Up", "q-x", "max"]
-CONDS = ["'C1'", "{ 'not': 'C2' }", "{ 'all': [ 'C1', 'C2' ] }"] * 3 + [
-    "{ 'any': [] }", "{ 'all': [ 'C1' ] }", "''", "{ 'not': [] }", "[ 'C1' ]"]
-FEATURES = ["'f1'", "'deprecated'", "'unstable'", "{ 'name': 'f2', 'if': 'C1' }"] * 2 + [
-    "'f1', 'f1'", "'Bad_name'", "{ 'name': 'f3' }"]
+# Each list: the usual choices, then unusual ones QEMU may refuse somewhere.
+TYPES = (["Ee", "Ff", "Ss", "Tt", "Uu", "Aa", "int", "str", "bool", "number"],
+         ["any", "null", "size", "uint8", "Nope", "q_empty", "QType"])
+VALUES = (["a", "b", "c", "x-y"],
+          ["on", "off", "1", "-x", "x_y", "Up", "d.e", "u", "has-x", "1x", "a-b"])
+MEMBERS = (["a", "b", "c", "kind", "type", "x", "y", "a-b", "*a", "*b", "*x"],
+           ["a_b", "u", "has-a", "data", "*kind", "Up", "q-x", "max"])
+CONDS = (["'C1'", "{ 'not': 'C2' }", "{ 'all': [ 'C1', 'C2' ] }"],
+         ["{ 'any': [] }", "{ 'all': [ 'C1' ] }", "''", "{ 'not': [] }", "[ 'C1' ]"])
+FEATURES = (["'f1'", "{ 'name': 'f2', 'if': 'C1' }", "{ 'name': 'f3' }"],
+            ["'f1', 'f1'", "'Bad_name'", "'deprecated'", "'unstable'"])
+
+# How often an unusual choice is made (--unusual).
+UNUSUAL = 0.25
 
 
 def pick(r, xs):
+    if isinstance(xs, tuple):
+        usual, unusual = xs
+        return r.choice(unusual if r.random() < UNUSUAL else usual)
     return r.choice(xs)
+
+
+def sample(r, xs, k):
+    usual, unusual = xs
+    return r.sample(usual + (unusual if r.random() < UNUSUAL else []), k)
 
 
 def type_ref(r):
@@ -56,7 +67,7 @@ def member(r):
 
 
 def members(r, lo=0, hi=4):
-    names = r.sample(MEMBERS, r.randint(lo, hi))
+    names = sample(r, MEMBERS, r.randint(lo, hi))
     return "{ " + ", ".join(f"'{n}': {member(r)}" for n in names) + " }"
 
 
@@ -72,7 +83,7 @@ def common(r):
 def definition(r, name):
     kind = pick(r, ["enum", "struct", "union", "alternate", "command", "event"])
     if kind == "enum":
-        vals = r.sample(VALUES, r.randint(0, 4))
+        vals = sample(r, VALUES, r.randint(0, 4))
         items = []
         for v in vals:
             if r.random() < 0.2:
@@ -86,16 +97,18 @@ def definition(r, name):
         return f"{{ 'struct': '{name}'{base}, 'data': {members(r)}{common(r)} }}"
     if kind == "union":
         base = pick(r, [f"'{pick(r, TYPES)}'", members(r, 1, 3), "{ 'kind': 'Ee' }"])
-        disc = pick(r, ["kind", "type", "a", "x", "nope"])
-        vals = r.sample(VALUES, r.randint(0, 3))
-        br = ", ".join(f"'{v}': {type_ref(r) if r.random() < 0.9 else members(r)}" for v in vals)
+        disc = pick(r, (["kind", "type", "a", "x"], ["nope", "b"]))
+        vals = sample(r, VALUES, r.randint(1 if r.random() > UNUSUAL else 0, 3))
+        br = ", ".join(
+            f"'{v}': {type_ref(r) if r.random() > UNUSUAL else members(r)}" for v in vals)
         d = "" if r.random() < 0.05 else f", 'discriminator': '{disc}'"
         return f"{{ 'union': '{name}', 'base': {base}{d}, 'data': {{ {br} }}{common(r)} }}"
     if kind == "alternate":
-        vals = r.sample(["a", "b", "c", "d", "x-y", "Up"], r.randint(0, 3))
+        vals = sample(r, (["a", "b", "c", "d", "x-y"], ["Up", "d_e"]),
+                      r.randint(1 if r.random() > UNUSUAL else 0, 3))
         br = ", ".join(f"'{v}': {type_ref(r)}" for v in vals)
         return f"{{ 'alternate': '{name}', 'data': {{ {br} }}{common(r)} }}"
-    cname = name.lower() + pick(r, ["", "", "", "-x", "_y"])
+    cname = name.lower() + pick(r, (["", "-x"], ["_y", "X"]))
     if kind == "command":
         parts = [f"'command': '{cname}'"]
         if r.random() < 0.6:
@@ -107,7 +120,7 @@ def definition(r, name):
             if r.random() < 0.07:
                 parts.append(f"'{flag}': {pick(r, ['true', 'false'])}")
         return "{ " + ", ".join(parts) + common(r) + " }"
-    ename = name.upper() + pick(r, ["", "", "", "_X", "-y"])
+    ename = name.upper() + pick(r, (["", "_X"], ["-y", "x"]))
     parts = [f"'event': '{ename}'"]
     if r.random() < 0.6:
         parts.append(f"'data': {pick(r, [members(r), type_ref(r)])}")
@@ -136,12 +149,16 @@ def qemu_check(qapi, path):
 
 
 def main():
+    global UNUSUAL
     ap = argparse.ArgumentParser()
     ap.add_argument("--release", default="10.0")
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--keep", default=None)
+    ap.add_argument("--unusual", type=float, default=UNUSUAL,
+                    help="how often an unusual (often refused) choice is made")
     args = ap.parse_args()
+    UNUSUAL = args.unusual
     scripts = os.path.join(ROOT, "target/qemu-src", args.release, "scripts")
     if not os.path.isdir(scripts):
         sys.exit(f"no QEMU {args.release} sources in {scripts}: run scripts/qemu-sources")
