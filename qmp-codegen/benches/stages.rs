@@ -117,6 +117,15 @@ fn main() {
         verdict(t < Duration::from_secs(1)),
         ms(loaded).trim_start()
     );
+    // The same from the command line: `qmp-codegen check FILE`, the program (which
+    // allocates with mimalloc when its default feature is on), start to exit.
+    if let Some(t) = program_check(&big) {
+        println!(
+            "  qmp-codegen check on it, as a program: {} (target < 1 s: {})",
+            ms(t),
+            verdict(t < Duration::from_secs(1))
+        );
+    }
     // Other shapes of 16 MB: every member on one line, and documentation for all.
     for (what, text) in [
         ("one struct of 16 MB on one line", wide_struct(16 << 20)),
@@ -134,6 +143,13 @@ fn main() {
             ms(t),
             verdict(t < Duration::from_secs(1))
         );
+        if let Some(t) = program_check(&text) {
+            println!(
+                "  qmp-codegen check on it, as a program: {} (target < 1 s: {})",
+                ms(t),
+                verdict(t < Duration::from_secs(1))
+            );
+        }
     }
     let members: Vec<String> = (0..30_000).map(|i| format!("'m{i}': 'int'")).collect();
     let wide = format!(
@@ -162,6 +178,28 @@ fn big_schema(size: usize) -> String {
         i += 1;
     }
     s
+}
+
+/// The best of three runs of `qmp-codegen check` on `text` written to a file, when the
+/// program runs.
+fn program_check(text: &str) -> Option<Duration> {
+    let dir = tempfile::tempdir().ok()?;
+    let file = dir.path().join("big.json");
+    std::fs::write(&file, text).ok()?;
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qmp-codegen"))
+            .args(["check", "--dialect", "10.0"])
+            .arg(&file)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        best = best.min(t.elapsed());
+    }
+    Some(best)
 }
 
 /// One struct with members up to about `size` bytes, all on one line.

@@ -11,6 +11,11 @@
 //! * [`snapshot`]: prose-free snapshots of a schema, loadable like the source.
 //! * [`Config`]: a prost-build-style builder for build scripts.
 //!
+//! The `qmp-codegen` program (`cargo install qmp-codegen`: `check`, `generate`,
+//! `snapshot`, `changes`, `diff`) allocates with mimalloc, through the default feature
+//! `mimalloc`; the library itself never uses it, so a build script that only calls the
+//! library may depend on this crate with `default-features = false`.
+//!
 //! # Example
 //!
 //! ```
