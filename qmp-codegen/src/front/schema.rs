@@ -115,6 +115,24 @@ struct CommandFlags {
     coroutine: bool,
 }
 
+impl EntKind {
+    /// An object not yet checked: its base's name, its own members, its branches.
+    fn object(
+        base_name: Option<Name>,
+        local: Vec<RawMember>,
+        branches: Option<Box<RawBranches>>,
+    ) -> EntKind {
+        EntKind::Object {
+            base_name,
+            base: None,
+            local,
+            members: Vec::new(),
+            local_start: 0,
+            branches,
+        }
+    }
+}
+
 struct Ent {
     name: Name,
     meta: &'static str,
@@ -349,21 +367,7 @@ trait Definer {
         }
         let name = self.name_of(&["q_obj_", owner, "-", role]);
         let local = self.members(members, info)?;
-        let mut e = Builder::ent(
-            name.clone(),
-            "struct",
-            Some(info.clone()),
-            EntKind::Object {
-                base_name: None,
-                base: None,
-                local,
-                members: Vec::new(),
-                local_start: 0,
-                branches: None,
-            },
-            true,
-        );
-        e.module = module.clone();
+        let mut e = Builder::implicit_struct(name.clone(), info, module, local);
         e.cond = cond.clone();
         // Several users: only a duplicate definition, flagged later.
         self.put_unless_taken(e)?;
@@ -381,24 +385,47 @@ trait Definer {
             features: Vec::new(),
             owner: 0,
         };
-        let mut e = Builder::ent(
-            name.clone(),
-            "struct",
-            Some(info.clone()),
-            EntKind::Object {
-                base_name: None,
-                base: None,
-                local: vec![data],
-                members: Vec::new(),
-                local_start: 0,
-                branches: None,
-            },
-            true,
-        );
-        e.module = module.clone();
+        let mut e = Builder::implicit_struct(name.clone(), info, module, vec![data]);
         e.cond_of = Some(ty.clone());
         self.put_unless_taken(e)?;
         Ok(name)
+    }
+
+    /// The name of the object type a definition's `base` or `data` names, or of the
+    /// implicit one made of the members it gives.
+    fn object_named(
+        &mut self,
+        members: &Option<Members>,
+        owner: &str,
+        role: &str,
+        info: &Info,
+        module: &Arc<str>,
+        cond: &Option<Cond>,
+    ) -> R<Option<Name>> {
+        match members {
+            Some(Members::Inline(ms)) => self.implicit_object(owner, role, info, module, cond, ms),
+            Some(Members::Named(n)) => Ok(Some(n.clone())),
+            None => Ok(None),
+        }
+    }
+
+    /// A branch of a union or alternate declared by `owner`, its type named.
+    fn variant(
+        &mut self,
+        name: &Name,
+        ty: &TypeRef,
+        cond: &Option<Cond>,
+        owner: &Name,
+        info: &Info,
+    ) -> R<RawVariant> {
+        Ok(RawVariant {
+            name: name.clone(),
+            ty_name: self.type_name(ty, info)?,
+            cond: cond.clone(),
+            defined_in: owner.clone(),
+            implicit: false,
+            ty: None,
+        })
     }
 
     /// The entities of one definition (and of the implicit types it makes).
@@ -442,40 +469,17 @@ trait Definer {
             }
             Definition::Struct(s) => {
                 let local = self.members(&s.members, &info)?;
-                let ent = base_ent(
-                    EntKind::Object {
-                        base_name: s.base.clone(),
-                        base: None,
-                        local,
-                        members: Vec::new(),
-                        local_start: 0,
-                        branches: None,
-                    },
-                    true,
-                );
+                let ent = base_ent(EntKind::object(s.base.clone(), local, None), true);
                 self.put(ent, doc)
             }
             Definition::Union(u) => {
-                let base = match &u.base {
-                    Some(Members::Inline(ms)) => {
-                        self.implicit_object(&i.name, "base", &info, &i.module, &i.cond, ms)?
-                    }
-                    Some(Members::Named(n)) => Some(n.clone()),
-                    None => None,
-                };
+                let base =
+                    self.object_named(&u.base, &i.name, "base", &info, &i.module, &i.cond)?;
                 let (local, branches) = match &u.discriminator {
                     Some(tag) => {
                         let mut vs = Vec::new();
                         for b in &u.branches {
-                            let ty_name = self.type_name(&b.ty, &info)?;
-                            vs.push(RawVariant {
-                                name: b.name.clone(),
-                                ty_name,
-                                cond: b.cond.clone(),
-                                defined_in: owner.clone(),
-                                implicit: false,
-                                ty: None,
-                            });
+                            vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner, &info)?);
                         }
                         (Vec::new(), Some((tag.clone(), false, vs, None)))
                     }
@@ -528,43 +532,20 @@ trait Definer {
                         (vec![tag], Some(("type".into(), true, vs, None)))
                     }
                 };
-                let ent = base_ent(
-                    EntKind::Object {
-                        base_name: base,
-                        base: None,
-                        local,
-                        members: Vec::new(),
-                        local_start: 0,
-                        branches: branches.map(Box::new),
-                    },
-                    true,
-                );
+                let ent = base_ent(EntKind::object(base, local, branches.map(Box::new)), true);
                 self.put(ent, doc)
             }
             Definition::Alternate(a) => {
                 let mut vs = Vec::new();
                 for b in &a.branches {
-                    let ty_name = self.type_name(&b.ty, &info)?;
-                    vs.push(RawVariant {
-                        name: b.name.clone(),
-                        ty_name,
-                        cond: b.cond.clone(),
-                        defined_in: owner.clone(),
-                        implicit: false,
-                        ty: None,
-                    });
+                    vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner, &info)?);
                 }
                 let ent = base_ent(EntKind::Alternate { variants: vs }, true);
                 self.put(ent, doc)
             }
             Definition::Command(c) => {
-                let arg_name = match &c.data {
-                    Some(Members::Inline(ms)) => {
-                        self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
-                    }
-                    Some(Members::Named(n)) => Some(n.clone()),
-                    None => None,
-                };
+                let arg_name =
+                    self.object_named(&c.data, &i.name, "arg", &info, &i.module, &i.cond)?;
                 let ret_name = match &c.returns {
                     Some(t) => Some(self.type_name(t, &info)?),
                     None => None,
@@ -589,13 +570,8 @@ trait Definer {
                 self.put(ent, doc)
             }
             Definition::Event(e) => {
-                let arg_name = match &e.data {
-                    Some(Members::Inline(ms)) => {
-                        self.implicit_object(&i.name, "arg", &info, &i.module, &i.cond, ms)?
-                    }
-                    Some(Members::Named(n)) => Some(n.clone()),
-                    None => None,
-                };
+                let arg_name =
+                    self.object_named(&e.data, &i.name, "arg", &info, &i.module, &i.cond)?;
                 let ent = base_ent(
                     EntKind::Event {
                         arg_name,
@@ -865,6 +841,20 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An implicit struct of `module` with the members `local`, made for the
+    /// definition of `info`.
+    fn implicit_struct(name: Name, info: &Info, module: &Arc<str>, local: Vec<RawMember>) -> Ent {
+        let mut e = Builder::ent(
+            name,
+            "struct",
+            Some(info.clone()),
+            EntKind::object(None, local, None),
+            true,
+        );
+        e.module = module.clone();
+        e
+    }
+
     fn predefineds(&mut self) -> R<()> {
         for b in BUILTINS {
             let json = builtin_json(b).unwrap_or(JsonType::Value);
@@ -882,14 +872,7 @@ impl<'a> Builder<'a> {
             self.q_empty.clone(),
             "struct",
             None,
-            EntKind::Object {
-                base_name: None,
-                base: None,
-                local: Vec::new(),
-                members: Vec::new(),
-                local_start: 0,
-                branches: None,
-            },
+            EntKind::object(None, Vec::new(), None),
             true,
         ))?;
         let values = model::QTYPE_VALUES
