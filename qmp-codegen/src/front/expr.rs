@@ -22,8 +22,8 @@ pub(crate) struct Checker<'p> {
 #[derive(Clone)]
 pub(crate) struct Info {
     pub(crate) location: Location,
-    /// `(kind, name)` of the definition, shared by every member's info.
-    pub(crate) defn: Option<std::sync::Arc<(&'static str, Name)>>,
+    /// `(kind, name)` of the definition (the name shared, not copied).
+    pub(crate) defn: Option<(&'static str, Name)>,
 }
 
 impl Info {
@@ -31,7 +31,7 @@ impl Info {
         let mut e = SchemaError::at(&self.location, msg);
         e.definition = self
             .defn
-            .as_deref()
+            .as_ref()
             .map(|(kind, name)| Box::new(((*kind).to_owned(), name.to_string())));
         e
     }
@@ -698,7 +698,7 @@ impl Checker<'_> {
             &info,
             &Lazy(|f| write!(f, "'{meta}'")),
         )?;
-        info.defn = Some(std::sync::Arc::new((meta, name.clone())));
+        info.defn = Some((meta, name.clone()));
         self.check_defn_name(&name, &info, meta)?;
 
         let doc = match &top.doc {

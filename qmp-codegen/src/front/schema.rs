@@ -946,7 +946,7 @@ impl<'a> Builder<'a> {
         let i = d.info();
         Info {
             location: i.location.clone(),
-            defn: Some(Arc::new((d.kind(), i.name.clone()))),
+            defn: Some((d.kind(), i.name.clone())),
         }
     }
 
