@@ -51,11 +51,20 @@ pub(crate) struct QapiDoc {
     feature_ix: Option<Box<ArgIndex>>,
 }
 
-/// Descriptions by name: the first `done` of a list, each name at its first index.
-#[derive(Debug, Clone, Default)]
+/// Descriptions by name: the first `done` of a list, by position ([`StrIndex`]: no
+/// copy of each name), each name at its first position.
+///
+/// [`StrIndex`]: crate::strindex::StrIndex
+#[derive(Clone)]
 struct ArgIndex {
-    ix: std::collections::HashMap<String, usize, crate::model::NameHasher>,
+    ix: crate::strindex::StrIndex,
     done: usize,
+}
+
+impl std::fmt::Debug for ArgIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ArgIndex({} indexed)", self.done)
+    }
 }
 
 /// The index of the first description of `name` in `list`: a scan while the list is
@@ -66,12 +75,21 @@ fn find_in(list: &[ArgSection], ix: &mut Option<Box<ArgIndex>>, name: &str) -> O
     if ix.is_none() && list.len() <= SCAN {
         return list.iter().position(|a| a.name == name);
     }
-    let ix = ix.get_or_insert_with(Default::default);
+    let ix = ix.get_or_insert_with(|| {
+        Box::new(ArgIndex {
+            ix: crate::strindex::StrIndex::new(),
+            done: 0,
+        })
+    });
+    let get = |i: usize| list[i].name.as_str();
     while ix.done < list.len() {
-        ix.ix.entry(list[ix.done].name.clone()).or_insert(ix.done);
+        let n = get(ix.done);
+        if ix.ix.find(n, get).is_none() {
+            ix.ix.insert(n, ix.done);
+        }
         ix.done += 1;
     }
-    ix.ix.get(name).copied()
+    ix.ix.find(name, get)
 }
 
 impl QapiDoc {

@@ -4,6 +4,7 @@
 
 pub(crate) mod doc;
 pub(crate) mod expr;
+pub(crate) mod par;
 pub(crate) mod parser;
 pub(crate) mod schema;
 
@@ -104,42 +105,27 @@ fn define(
     }
     let total = first.len() + rest.len();
     let rest_len = rest.len();
-    let second_half = |rest: Vec<parser::TopExpr>| {
-        let (definitions, docs) = check_exprs(checker, rest, rest_len)?;
-        let recorded = schema::Recorder::record(&definitions, docs);
-        Ok::<_, crate::diag::SchemaError>((definitions, recorded))
-    };
-    // The second half's thread, if one starts, gets `rest` through this slot.
-    let rest = std::sync::Mutex::new(Some(rest));
-    let take_rest = || {
-        rest.lock()
-            .ok()
-            .and_then(|mut r| r.take())
-            .unwrap_or_default()
-    };
-    std::thread::scope(|s| {
-        let second = std::thread::Builder::new()
-            .name("qapi-check".into())
-            .spawn_scoped(s, || second_half(take_rest()));
-        let join = move || match second {
-            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => second_half(take_rest()),
-        };
-        let (mut definitions, docs) = match check_exprs(checker, first, total) {
-            Ok(d) => d,
-            Err(e) => {
-                drop(join());
-                return Err(e);
-            }
-        };
-        let defined = builder.define_all(&definitions, docs);
-        // An error in the second half's expressions comes before any in defining.
-        let (second, recorded) = join()?;
-        defined?;
-        builder.replay(recorded)?;
-        definitions.extend(second);
-        Ok(definitions)
-    })
+    let (first, second) = par::both(
+        "qapi-check",
+        None,
+        || {
+            let (definitions, docs) = check_exprs(checker, first, total)?;
+            let defined = builder.define_all(&definitions, docs);
+            Ok::<_, crate::diag::SchemaError>((definitions, defined))
+        },
+        || {
+            let (definitions, docs) = check_exprs(checker, rest, rest_len)?;
+            let recorded = schema::Recorder::record(&definitions, docs);
+            Ok::<_, crate::diag::SchemaError>((definitions, recorded))
+        },
+    );
+    // Errors in order: the first half's expressions, the second's, then defining.
+    let (mut definitions, defined) = first?;
+    let (second, recorded) = second?;
+    defined?;
+    builder.replay(recorded)?;
+    definitions.extend(second);
+    Ok(definitions)
 }
 
 /// Checks parsed expressions and builds the schema.

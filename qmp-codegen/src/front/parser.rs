@@ -264,21 +264,18 @@ fn parse_halves(
         .count();
     let first_line = u32::try_from(first_line).ok()?;
     let chain = [source.canonical(top)];
-    let (a, b) = std::thread::scope(|s| {
-        let second = std::thread::Builder::new()
-            .name("qapi-parse".into())
-            .spawn_scoped(s, || {
-                let mut st = State::new(source, top, dialect, docs);
-                st.speculative = true;
-                let r = st.file_at(name, &text[cut..], first_line, Arc::from([]), &chain);
-                (r, st)
-            })
-            .ok()?;
+    let half = |text: &str, first_line: u32, speculative: bool| {
         let mut st = State::new(source, top, dialect, docs);
-        let r = st.file_at(name, &text[..cut], 1, Arc::from([]), &chain);
-        let b = second.join().ok()?;
-        Some(((r, st), b))
-    })?;
+        st.speculative = speculative;
+        let r = st.file_at(name, text, first_line, Arc::from([]), &chain);
+        (r, st)
+    };
+    let (a, b) = super::par::both(
+        "qapi-parse",
+        None,
+        || half(&text[..cut], 1, false),
+        || half(&text[cut..], first_line, true),
+    );
     let ((ra, a), (rb, b)) = (a, b);
     if ra.is_err() || rb.is_err() || a.doc_at_end {
         return None;

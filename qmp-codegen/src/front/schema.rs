@@ -2087,21 +2087,5 @@ const CHECK_STACK: usize = 16 << 20;
 /// Runs `f` on a thread of its own with a stack of [`CHECK_STACK`], or here if no
 /// thread can be started.
 fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    let job = std::sync::Mutex::new(Some(f));
-    let run = || job.lock().ok().and_then(|mut j| j.take()).map(|f| f());
-    let out = std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .name("qapi-check".into())
-            .stack_size(CHECK_STACK)
-            .spawn_scoped(s, run)
-            .ok()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    });
-    match out.flatten() {
-        Some(v) => v,
-        None => match job.into_inner() {
-            Ok(Some(f)) => f(),
-            _ => unreachable!("the job runs once, on the thread or here"),
-        },
-    }
+    super::par::both("qapi-check", Some(CHECK_STACK), || (), f).1
 }
