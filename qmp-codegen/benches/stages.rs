@@ -7,7 +7,8 @@
 //!   generator for one schema, which is run here when its sources are in
 //!   `target/qemu-src/10.0` (`scripts/qemu-sources`): the ratio is printed;
 //! * bad input: a 16 MB schema is checked in under 1 s (small definitions; one struct
-//!   on one line; documented structs); one line with 30 000 members.
+//!   on one line; documented structs; 700 000 events; structs each making an array
+//!   type); one line with 30 000 members.
 
 use qmp_codegen::rust::{self, ir, Options};
 use qmp_codegen::versions::Merged;
@@ -126,10 +127,21 @@ fn main() {
             verdict(t < Duration::from_secs(1))
         );
     }
-    // Other shapes of 16 MB: every member on one line, and documentation for all.
+    // Other shapes of 16 MB: every member on one line, documentation for all, the
+    // most definitions a 16 MB schema can hold, and an array type made per struct.
     for (what, text) in [
         ("one struct of 16 MB on one line", wide_struct(16 << 20)),
         ("16 MB of documented structs", documented(16 << 20)),
+        (
+            "16 MB of events without data",
+            repeated(16 << 20, |i| format!("{{ 'event': 'EV{i}' }}\n")),
+        ),
+        (
+            "16 MB of structs with array members",
+            repeated(16 << 20, |i| {
+                format!("{{ 'struct': 'Arr{i}', 'data': {{ 'l': ['Arr{i}'], 'm': ['str'] }} }}\n")
+            }),
+        ),
     ] {
         let (t, r) = best(3, || {
             Loader::new()
@@ -200,6 +212,17 @@ fn program_check(text: &str) -> Option<Duration> {
         best = best.min(t.elapsed());
     }
     Some(best)
+}
+
+/// `item(0)`, `item(1)`... up to about `size` bytes.
+fn repeated(size: usize, item: impl Fn(usize) -> String) -> String {
+    let mut s = String::with_capacity(size + 4096);
+    let mut i = 0;
+    while s.len() < size {
+        s.push_str(&item(i));
+        i += 1;
+    }
+    s
 }
 
 /// One struct with members up to about `size` bytes, all on one line.

@@ -459,7 +459,7 @@ pub(crate) fn read(file: &str, text: &str, dialect: Option<crate::Dialect>) -> R
             location: Location::new(file.clone(), line, Arc::from([])),
             doc: None,
             module: Arc::from(module),
-            facts: (!facts.is_empty()).then_some(facts),
+            facts: (!facts.is_empty()).then(|| Box::new(facts)),
         });
     }
     Ok(Parsed {

@@ -847,7 +847,7 @@ impl Checker<'_> {
             features,
             doc: doc.as_ref().map(|d| Box::new(d.to_doc())),
             facts: match (&top.facts, &doc) {
-                (Some(f), _) => f.clone(),
+                (Some(f), _) => (**f).clone(),
                 (None, Some(d)) => crate::snapshot::Facts::from_doc(&d.to_doc()),
                 (None, None) => Default::default(),
             },

@@ -71,13 +71,16 @@ pub(crate) fn release_of(path: &Path) -> Option<String> {
     None
 }
 
+/// Definitions, and the doc block of each.
+type Checked = (Vec<Definition>, Vec<Option<Box<doc::QapiDoc>>>);
+
 /// Checks each expression of `exprs` into a vector with room for `room` definitions:
 /// the definitions, and the doc block of each. The expressions are then freed.
 fn check_exprs(
     checker: &expr::Checker,
     mut exprs: Vec<parser::TopExpr>,
     room: usize,
-) -> Result<(Vec<Definition>, Vec<Option<doc::QapiDoc>>)> {
+) -> Result<Checked> {
     let mut definitions = Vec::with_capacity(room);
     checker.check_exprs(&exprs, &mut definitions)?;
     let docs: Vec<_> = exprs.iter_mut().map(|e| e.doc.take()).collect();
@@ -85,46 +88,36 @@ fn check_exprs(
     Ok((definitions, docs))
 }
 
-/// The definitions, defined in `builder`: when the file was read in two halves
+/// The definitions, defined in `builder`. When the file was read in two halves
 /// (`Parsed::rest`), the thread that read the second checks its expressions (then
-/// frees them) and makes their entities ([`schema::Recorder`]) while this one does the
-/// same for the first half, and the builder then takes the second's in order.
-/// Outcomes and errors are those of one thread doing it all: every expression is
-/// checked before any definition is.
+/// frees them) while this one does the first's. Outcomes and errors are those of one
+/// thread doing it all: every expression is checked before any definition is made,
+/// and the first error in source order is the one reported.
 fn define(
     checker: &expr::Checker,
     builder: &mut schema::Builder,
     first: Vec<parser::TopExpr>,
     rest: Vec<parser::TopExpr>,
 ) -> Result<Vec<Definition>> {
-    if rest.is_empty() {
+    let (definitions, docs) = if rest.is_empty() {
         let n = first.len();
-        let (definitions, docs) = check_exprs(checker, first, n)?;
-        builder.define_all(&definitions, docs)?;
-        return Ok(definitions);
-    }
-    let total = first.len() + rest.len();
-    let rest_len = rest.len();
-    let (first, second) = par::both(
-        "qapi-check",
-        None,
-        || {
-            let (definitions, docs) = check_exprs(checker, first, total)?;
-            let defined = builder.define_all(&definitions, docs);
-            Ok::<_, crate::diag::SchemaError>((definitions, defined))
-        },
-        || {
-            let (definitions, docs) = check_exprs(checker, rest, rest_len)?;
-            let recorded = schema::Recorder::record(&definitions, docs);
-            Ok::<_, crate::diag::SchemaError>((definitions, recorded))
-        },
-    );
-    // Errors in order: the first half's expressions, the second's, then defining.
-    let (mut definitions, defined) = first?;
-    let (second, recorded) = second?;
-    defined?;
-    builder.replay(recorded)?;
-    definitions.extend(second);
+        check_exprs(checker, first, n)?
+    } else {
+        let total = first.len() + rest.len();
+        let rest_len = rest.len();
+        let (first, second) = par::both(
+            "qapi-check",
+            None,
+            || check_exprs(checker, first, total),
+            || check_exprs(checker, rest, rest_len),
+        );
+        let (mut definitions, mut docs) = first?;
+        let (more, more_docs) = second?;
+        definitions.extend(more);
+        docs.extend(more_docs);
+        (definitions, docs)
+    };
+    builder.define_all(&definitions, docs)?;
     Ok(definitions)
 }
 

@@ -56,11 +56,13 @@ impl Val {
 pub(crate) struct TopExpr {
     pub(crate) expr: Vec<(Name, Val)>,
     pub(crate) location: Location,
-    pub(crate) doc: Option<QapiDoc>,
+    /// Boxed, as are the facts: most expressions have neither, and a large schema
+    /// holds hundreds of thousands of expressions at once.
+    pub(crate) doc: Option<Box<QapiDoc>>,
     /// The file (module) the expression is in, relative to the top file's directory.
     pub(crate) module: Arc<str>,
     /// Facts a snapshot carries beside the expression (`since` versions).
-    pub(crate) facts: Option<crate::snapshot::Facts>,
+    pub(crate) facts: Option<Box<crate::snapshot::Facts>>,
 }
 
 /// The schema's pragmas, in the names of the newest dialect; a later setting of a key
@@ -361,6 +363,9 @@ impl<'s> State<'s> {
                 .display()
                 .to_string(),
         );
+        // Room for the expressions at once (most start a line): a large file's would
+        // otherwise be copied each time the table doubles.
+        self.exprs.reserve(text.matches("\n{").count() + 1);
         let mut p = Parser::new(text, file.clone(), included_from.clone(), self.dialect);
         p.line = first_line;
         p.accept(true)?;
@@ -408,7 +413,7 @@ impl<'s> State<'s> {
                 self.exprs.push(TopExpr {
                     expr: dict,
                     location,
-                    doc,
+                    doc: doc.map(Box::new),
                     module: module.clone(),
                     facts: None,
                 });
@@ -601,6 +606,12 @@ pub(crate) struct Parser<'t> {
     names: NameCache,
     /// [`Parser::get_expr`]'s stack, kept for the next expression.
     frames: Vec<Frame>,
+    /// Buffers objects and arrays are read into, kept for the next ones: each value
+    /// is then copied once into an allocation of its exact size (a large schema holds
+    /// millions of small objects and arrays at once; grown one push at a time, most
+    /// would be allocated several times and keep room for four).
+    dicts: Vec<Vec<(Name, Val)>>,
+    lists: Vec<Vec<Val>>,
 }
 
 /// An object or array being read by [`Parser::get_expr`].
@@ -613,6 +624,14 @@ enum Frame {
         key: Option<Name>,
     },
     List(Vec<Val>),
+}
+
+/// The elements of `buf` moved into a vector of their exact size; `buf` is left empty
+/// with its room, for the next object or array.
+fn exact<T>(buf: &mut Vec<T>) -> Vec<T> {
+    let mut v = Vec::with_capacity(buf.len());
+    v.append(buf);
+    v
 }
 
 /// A direct-mapped cache of names: a lookup is one hash and one comparison, and no
@@ -673,6 +692,8 @@ impl<'t> Parser<'t> {
             dialect,
             names: NameCache::new(),
             frames: Vec::new(),
+            dicts: Vec::new(),
+            lists: Vec::new(),
         }
     }
 
@@ -918,7 +939,7 @@ impl<'t> Parser<'t> {
                         }
                         let key = self.member_key(&[], None)?;
                         stack.push(Frame::Dict {
-                            out: Vec::new(),
+                            out: self.dicts.pop().unwrap_or_default(),
                             keys: None,
                             key: Some(key),
                         });
@@ -943,7 +964,7 @@ impl<'t> Parser<'t> {
                         ) {
                             return Err(self.error(self.dialect.expected_value_or_rbracket()));
                         }
-                        stack.push(Frame::List(Vec::new()));
+                        stack.push(Frame::List(self.lists.pop().unwrap_or_default()));
                         continue;
                     }
                 }
@@ -984,10 +1005,11 @@ impl<'t> Parser<'t> {
                         match self.tok {
                             Tok::RBrace => {
                                 self.accept(true)?;
-                                let Some(Frame::Dict { out, .. }) = stack.pop() else {
+                                let Some(Frame::Dict { mut out, .. }) = stack.pop() else {
                                     unreachable!("matched a dict frame above")
                                 };
-                                val = Val::Dict(out);
+                                val = Val::Dict(exact(&mut out));
+                                self.dicts.push(out);
                             }
                             Tok::Comma => {
                                 self.accept(true)?;
@@ -1006,10 +1028,11 @@ impl<'t> Parser<'t> {
                         match self.tok {
                             Tok::RBracket => {
                                 self.accept(true)?;
-                                let Some(Frame::List(out)) = stack.pop() else {
+                                let Some(Frame::List(mut out)) = stack.pop() else {
                                     unreachable!("matched a list frame above")
                                 };
-                                val = Val::List(out);
+                                val = Val::List(exact(&mut out));
+                                self.lists.push(out);
                             }
                             Tok::Comma => {
                                 self.accept(true)?;

@@ -42,7 +42,8 @@ enum State {
 type RawBranches = (Name, bool, Vec<RawVariant>, Option<TypeId>);
 
 /// An object member as declared, before its type is resolved (it then becomes an
-/// [`r::Member`] whose `ty` and `defined_in` are entity indexes until `finish`).
+/// [`r::Member`] whose `ty` and `defined_in` are entity indexes until `finish`). It is
+/// declared by the entity whose `local` it is in.
 #[derive(Clone)]
 struct RawMember {
     name: Name,
@@ -50,9 +51,6 @@ struct RawMember {
     optional: bool,
     cond: Option<Cond>,
     features: Vec<Feature>,
-    /// The entity of the type declaring it, once defined (its name and info are the
-    /// member's `defined_in` and info: [`Builder::owner_name`]).
-    owner: u32,
 }
 
 #[derive(Clone)]
@@ -138,7 +136,9 @@ struct Ent {
     meta: &'static str,
     info: Option<Info>,
     module: Arc<str>,
-    cond: Option<Cond>,
+    /// Boxed, as the doc and facts: most entities have none, and a large schema
+    /// holds hundreds of thousands of entities at once.
+    cond: Option<Box<Cond>>,
     /// 5.2: a simple union's wrapper has the condition of the type it wraps.
     cond_of: Option<Name>,
     features: Vec<Feature>,
@@ -294,32 +294,31 @@ impl NameSet {
     }
 }
 
-/// Where the entities of definitions go: straight into the builder's tables
-/// ([`Builder`]), or into a recording made on another thread ([`Recorder`]) that the
-/// builder replays in order ([`Builder::replay`]). Either way, the same entities in
-/// the same order.
-trait Definer {
+/// Making entities: each definition's, and the implicit ones it needs.
+impl Builder<'_> {
     /// Defines `ent`, with the doc comment of its definition.
-    fn put(&mut self, ent: Ent, doc: Option<QapiDoc>) -> R<()>;
+    fn put(&mut self, mut ent: Ent, doc: Option<Box<QapiDoc>>) -> R<()> {
+        if let Some(d) = doc {
+            self.docs.push(*d);
+            ent.doc = Some(self.docs.len() - 1);
+        }
+        self.define(ent).map(drop)
+    }
 
     /// Defines the implicit `ent`, unless its name is taken (several definitions may
     /// make the same implicit type).
-    fn put_unless_taken(&mut self, ent: Ent) -> R<()>;
-
-    /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
-    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name>;
-
-    /// The first use of each feature (the 64-feature limit).
-    fn note_features(&mut self, features: &[Feature], info: &Info);
-
-    /// A buffer to build names in.
-    fn scratch(&mut self) -> &mut String;
+    fn put_unless_taken(&mut self, ent: Ent) -> R<()> {
+        if self.by_name.contains_key(ent.name.as_str()) {
+            return Ok(());
+        }
+        self.define(ent).map(drop)
+    }
 
     /// The name made of `parts`, one after the other (without `format!`'s machinery
     /// and with one allocation: a large schema names hundreds of thousands of
     /// implicit types).
     fn name_of(&mut self, parts: &[&str]) -> Name {
-        let s = self.scratch();
+        let s = &mut self.scratch;
         s.clear();
         for p in parts {
             s.push_str(p);
@@ -345,7 +344,6 @@ trait Definer {
                 optional: m.optional,
                 cond: m.cond.clone(),
                 features: m.features.clone(),
-                owner: 0,
             });
         }
         Ok(out)
@@ -368,7 +366,7 @@ trait Definer {
         let name = self.name_of(&["q_obj_", owner, "-", role]);
         let local = self.members(members, info)?;
         let mut e = Builder::implicit_struct(name.clone(), info, module, local);
-        e.cond = cond.clone();
+        e.cond = cond.clone().map(Box::new);
         // Several users: only a duplicate definition, flagged later.
         self.put_unless_taken(e)?;
         Ok(Some(name))
@@ -383,7 +381,6 @@ trait Definer {
             optional: false,
             cond: None,
             features: Vec::new(),
-            owner: 0,
         };
         let mut e = Builder::implicit_struct(name.clone(), info, module, vec![data]);
         e.cond_of = Some(ty.clone());
@@ -429,7 +426,7 @@ trait Definer {
     }
 
     /// The entities of one definition (and of the implicit types it makes).
-    fn define_one(&mut self, d: &Definition, doc: Option<QapiDoc>) -> R<()> {
+    fn define_one(&mut self, d: &Definition, doc: Option<Box<QapiDoc>>) -> R<()> {
         if &*d.info().module == "builtin" {
             return Ok(());
         }
@@ -443,7 +440,7 @@ trait Definer {
             meta: d.kind(),
             info: Some(info.clone()),
             module: i.module.clone(),
-            cond: i.cond.clone(),
+            cond: i.cond.clone().map(Box::new),
             cond_of: None,
             features: i.features.clone(),
             doc: None,
@@ -512,14 +509,14 @@ trait Definer {
                             kind_name.clone(),
                             "enum",
                             Some(info.clone()),
+                            i.module.clone(),
                             EntKind::Enum {
                                 values,
                                 prefix: None,
                             },
                             true,
                         );
-                        e.module = i.module.clone();
-                        e.cond = i.cond.clone();
+                        e.cond = i.cond.clone().map(Box::new);
                         self.put(e, None)?;
                         let tag = RawMember {
                             name: "type".into(),
@@ -527,7 +524,6 @@ trait Definer {
                             optional: false,
                             cond: None,
                             features: Vec::new(),
-                            owner: 0,
                         };
                         (vec![tag], Some(("type".into(), true, vs, None)))
                     }
@@ -583,103 +579,6 @@ trait Definer {
                 self.put(ent, doc)
             }
         }
-    }
-}
-
-impl Definer for Builder<'_> {
-    fn put(&mut self, mut ent: Ent, doc: Option<QapiDoc>) -> R<()> {
-        if let Some(d) = doc {
-            self.docs.push(d);
-            ent.doc = Some(self.docs.len() - 1);
-        }
-        self.define(ent).map(drop)
-    }
-
-    fn put_unless_taken(&mut self, ent: Ent) -> R<()> {
-        if self.by_name.contains_key(ent.name.as_str()) {
-            return Ok(());
-        }
-        self.define(ent).map(drop)
-    }
-
-    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
-        Builder::array(self, elem, info)
-    }
-
-    fn note_features(&mut self, features: &[Feature], info: &Info) {
-        Builder::note_features(self, features, info)
-    }
-
-    fn scratch(&mut self) -> &mut String {
-        &mut self.scratch
-    }
-}
-
-/// One step of a [`Recorder`]'s recording.
-enum Action {
-    Put(Ent, Option<Box<QapiDoc>>),
-    PutUnlessTaken(Ent),
-    Array(Name, Option<Info>),
-    Features(Vec<Feature>, Info),
-}
-
-/// The entities of definitions, made on another thread without the builder's tables
-/// (what they would do with them is recorded), for [`Builder::replay`].
-pub(crate) struct Recorder {
-    actions: Vec<Action>,
-    scratch: String,
-    /// The array type names made so far, to share.
-    arrays: HashMap<Name, Name, NameHasher>,
-}
-
-impl Recorder {
-    /// Records the entities of `defs`, whose doc comments are `docs`.
-    pub(crate) fn record(defs: &[Definition], docs: Vec<Option<QapiDoc>>) -> Recorder {
-        let mut r = Recorder {
-            actions: Vec::with_capacity(defs.len() * 2),
-            scratch: String::new(),
-            arrays: HashMap::default(),
-        };
-        let mut docs = docs.into_iter();
-        for d in defs {
-            // Recording does not fail: what could is in the replay.
-            let _ = r.define_one(d, docs.next().flatten());
-        }
-        r
-    }
-}
-
-impl Definer for Recorder {
-    fn put(&mut self, ent: Ent, doc: Option<QapiDoc>) -> R<()> {
-        self.actions.push(Action::Put(ent, doc.map(Box::new)));
-        Ok(())
-    }
-
-    fn put_unless_taken(&mut self, ent: Ent) -> R<()> {
-        self.actions.push(Action::PutUnlessTaken(ent));
-        Ok(())
-    }
-
-    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
-        self.actions
-            .push(Action::Array(elem.clone(), info.cloned()));
-        if let Some(n) = self.arrays.get(elem) {
-            return Ok(n.clone());
-        }
-        let n = self.name_of(&[elem, "List"]);
-        self.arrays.insert(elem.clone(), n.clone());
-        Ok(n)
-    }
-
-    fn note_features(&mut self, features: &[Feature], info: &Info) {
-        if !features.is_empty() {
-            self.actions
-                .push(Action::Features(features.to_vec(), info.clone()));
-        }
-    }
-
-    fn scratch(&mut self) -> &mut String {
-        &mut self.scratch
     }
 }
 
@@ -807,20 +706,16 @@ impl<'a> Builder<'a> {
             }
         };
         slot.insert(Slot::of(id, ent.is_type));
-        let mut ent = ent;
-        if let EntKind::Object { local, .. } = &mut ent.kind {
-            for m in local {
-                m.owner = id as u32;
-            }
-        }
         self.ents.push(ent);
         Ok(id)
     }
 
+    /// An implicit entity of `module`.
     fn ent(
         name: Name,
         meta: &'static str,
         info: Option<Info>,
+        module: Arc<str>,
         kind: EntKind,
         is_type: bool,
     ) -> Ent {
@@ -828,7 +723,7 @@ impl<'a> Builder<'a> {
             name,
             meta,
             info,
-            module: Arc::from("builtin"),
+            module,
             cond: None,
             cond_of: None,
             features: Vec::new(),
@@ -844,18 +739,18 @@ impl<'a> Builder<'a> {
     /// An implicit struct of `module` with the members `local`, made for the
     /// definition of `info`.
     fn implicit_struct(name: Name, info: &Info, module: &Arc<str>, local: Vec<RawMember>) -> Ent {
-        let mut e = Builder::ent(
+        Builder::ent(
             name,
             "struct",
             Some(info.clone()),
+            module.clone(),
             EntKind::object(None, local, None),
             true,
-        );
-        e.module = module.clone();
-        e
+        )
     }
 
     fn predefineds(&mut self) -> R<()> {
+        let builtin: Arc<str> = Arc::from("builtin");
         for b in BUILTINS {
             let json = builtin_json(b).unwrap_or(JsonType::Value);
             let name = Name::from(b);
@@ -863,6 +758,7 @@ impl<'a> Builder<'a> {
                 name.clone(),
                 "built-in",
                 None,
+                builtin.clone(),
                 EntKind::Builtin(json),
                 true,
             ))?;
@@ -872,6 +768,7 @@ impl<'a> Builder<'a> {
             self.q_empty.clone(),
             "struct",
             None,
+            builtin.clone(),
             EntKind::object(None, Vec::new(), None),
             true,
         ))?;
@@ -887,6 +784,7 @@ impl<'a> Builder<'a> {
             "QType".into(),
             "enum",
             None,
+            builtin,
             EntKind::Enum {
                 values,
                 prefix: if self.modern() {
@@ -915,19 +813,21 @@ impl<'a> Builder<'a> {
         let name = Name::from(buf.as_str());
         self.scratch = buf;
         {
-            let mut e = Builder::ent(
+            let module = match info {
+                Some(i) => i.location.file.clone(),
+                None => Arc::from("builtin"),
+            };
+            let e = Builder::ent(
                 name.clone(),
                 "array",
                 info.cloned(),
+                module,
                 EntKind::Array {
                     elem_name: elem.clone(),
                     elem: None,
                 },
                 true,
             );
-            if let Some(i) = info {
-                e.module = i.location.file.clone();
-            }
             self.define(e)?;
         }
         Ok(name)
@@ -950,37 +850,22 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Defines `defs`, whose doc comments are `docs`.
     pub(crate) fn define_all(
         &mut self,
         defs: &[Definition],
-        docs: Vec<Option<QapiDoc>>,
+        docs: Vec<Option<Box<QapiDoc>>>,
     ) -> Result<()> {
         self.predefineds()?;
-        // Each definition makes an entity, and often an implicit one or two more.
-        self.ents.reserve(defs.len() * 2);
-        self.by_name.reserve(defs.len() * 2);
+        // Each definition makes an entity, and often an implicit one more. Room for
+        // them at once: growing the tables would copy them (a 16 MB schema has some
+        // 100 MB of entities).
+        let room = defs.len().saturating_add(defs.len() / 2);
+        self.ents.reserve(room);
+        self.by_name.reserve(room);
         let mut docs = docs.into_iter();
         for d in defs {
             self.define_one(d, docs.next().flatten())?;
-        }
-        Ok(())
-    }
-
-    /// Defines what another thread recorded ([`Recorder`]), in order: as if its
-    /// definitions had been given to [`Builder::define_all`] after the ones given so
-    /// far.
-    pub(crate) fn replay(&mut self, recorded: Recorder) -> Result<()> {
-        self.ents.reserve(recorded.actions.len());
-        self.by_name.reserve(recorded.actions.len());
-        for a in recorded.actions {
-            match a {
-                Action::Put(ent, doc) => self.put(ent, doc.map(|d| *d))?,
-                Action::PutUnlessTaken(ent) => self.put_unless_taken(ent)?,
-                Action::Array(elem, info) => {
-                    Builder::array(self, &elem, info.as_ref())?;
-                }
-                Action::Features(features, info) => Builder::note_features(self, &features, &info),
-            }
         }
         Ok(())
     }
@@ -1311,7 +1196,7 @@ impl<'a> Builder<'a> {
                     let what = self.describe_member(
                         "member",
                         &m.name,
-                        self.owner_name(m.owner),
+                        self.owner_name(id as u32),
                         info.as_ref(),
                     );
                     return Err(err(
@@ -1329,7 +1214,7 @@ impl<'a> Builder<'a> {
                 &mut seen,
                 "member",
                 &m.name,
-                self.owner_name(m.owner),
+                self.owner_name(id as u32),
             )?;
             members.push(r::Member {
                 name: m.name,
@@ -1337,7 +1222,7 @@ impl<'a> Builder<'a> {
                 optional: m.optional,
                 cond: m.cond,
                 features: m.features,
-                defined_in: TypeId(m.owner),
+                defined_in: TypeId(id as u32),
             });
         }
         let mut resolved_branches = None;
@@ -1930,13 +1815,13 @@ impl<'a> Builder<'a> {
             .enumerate()
             .filter_map(|(i, e)| match (&e.kind, &e.cond_of) {
                 (EntKind::Array { elem: Some(el), .. }, _) => {
-                    Some((i, self.ents[el.0 as usize].cond.clone()))
+                    Some((i, self.ents[el.0 as usize].cond.as_deref().cloned()))
                 }
                 (_, Some(of)) => Some((
                     i,
                     self.by_name
                         .get(of)
-                        .and_then(|&x| self.ents[Slot::ent(x)].cond.clone()),
+                        .and_then(|&x| self.ents[Slot::ent(x)].cond.as_deref().cloned()),
                 )),
                 _ => None,
             })
@@ -2014,7 +1899,7 @@ impl<'a> Builder<'a> {
                 while derived.next_if(|(j, _)| *j < i).is_some() {}
                 let cond = match derived.next_if(|(j, _)| *j == i) {
                     Some((_, c)) => c,
-                    None => e.cond,
+                    None => e.cond.map(|c| *c),
                 };
                 debug_assert_eq!(type_id[i], Some(TypeId(out.types.len() as u32)));
                 out.types.push(r::Type {
@@ -2043,7 +1928,7 @@ impl<'a> Builder<'a> {
                         out.commands.push(r::Command {
                             name: e.name,
                             origin: o,
-                            cond: e.cond,
+                            cond: e.cond.map(|c| *c),
                             features: e.features,
                             doc,
                             arg_type: arg.map(|a| map(Some(a))),
@@ -2060,7 +1945,7 @@ impl<'a> Builder<'a> {
                     EntKind::Event { arg, boxed, .. } => out.events.push(r::Event {
                         name: e.name,
                         origin: o,
-                        cond: e.cond,
+                        cond: e.cond.map(|c| *c),
                         features: e.features,
                         doc,
                         arg_type: arg.map(|a| map(Some(a))),
