@@ -88,37 +88,32 @@ fn check_exprs(
     Ok((definitions, docs))
 }
 
-/// The definitions, defined in `builder`. When the file was read in two halves
-/// (`Parsed::rest`), the thread that read the second checks its expressions (then
-/// frees them) while this one does the first's. Outcomes and errors are those of one
-/// thread doing it all: every expression is checked before any definition is made,
-/// and the first error in source order is the one reported.
-fn define(
+/// Checks every expression: the definitions, and the doc block of each. When the file
+/// was read in two halves (`Parsed::rest`), the thread that read the second checks its
+/// expressions (then frees them) while this one does the first's. The outcome and the
+/// error are those of one thread doing it all, in source order.
+fn check_all_exprs(
     checker: &expr::Checker,
-    builder: &mut schema::Builder,
     first: Vec<parser::TopExpr>,
     rest: Vec<parser::TopExpr>,
-) -> Result<Vec<Definition>> {
-    let (definitions, docs) = if rest.is_empty() {
+) -> Result<Checked> {
+    if rest.is_empty() {
         let n = first.len();
-        check_exprs(checker, first, n)?
-    } else {
-        let total = first.len() + rest.len();
-        let rest_len = rest.len();
-        let (first, second) = par::both(
-            "qapi-check",
-            None,
-            || check_exprs(checker, first, total),
-            || check_exprs(checker, rest, rest_len),
-        );
-        let (mut definitions, mut docs) = first?;
-        let (more, more_docs) = second?;
-        definitions.extend(more);
-        docs.extend(more_docs);
-        (definitions, docs)
-    };
-    builder.define_all(&definitions, docs)?;
-    Ok(definitions)
+        return check_exprs(checker, first, n);
+    }
+    let total = first.len() + rest.len();
+    let rest_len = rest.len();
+    let (first, second) = par::both(
+        "qapi-check",
+        None,
+        || check_exprs(checker, first, total),
+        || check_exprs(checker, rest, rest_len),
+    );
+    let (mut definitions, mut docs) = first?;
+    let (more, more_docs) = second?;
+    definitions.extend(more);
+    docs.extend(more_docs);
+    Ok((definitions, docs))
 }
 
 /// Checks parsed expressions and builds the schema.
@@ -130,8 +125,11 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
         dialect: parsed.dialect,
         docs,
     };
-    let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs);
-    let definitions = define(&checker, &mut builder, first, rest)?;
+    let (definitions, doc_blocks) = check_all_exprs(&checker, first, rest)?;
+    // Every expression is checked before any definition is made (QEMU's order of
+    // errors); the entities then refer to the definitions.
+    let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs, &definitions);
+    builder.define_all(doc_blocks)?;
     let resolved = builder.check_all()?;
     let free_docs = parsed
         .free_docs

@@ -131,26 +131,41 @@ impl EntKind {
     }
 }
 
+/// An entity: a definition, or a type QEMU makes for one. What it shares with its
+/// definition (location, module, condition, features, facts) is read from there
+/// rather than copied: a large schema holds hundreds of thousands of entities.
 struct Ent {
     name: Name,
     meta: &'static str,
-    info: Option<Info>,
-    module: Arc<str>,
-    /// Boxed, as the doc and facts: most entities have none, and a large schema
-    /// holds hundreds of thousands of entities at once.
-    cond: Option<Box<Cond>>,
-    /// 5.2: a simple union's wrapper has the condition of the type it wraps.
-    cond_of: Option<Name>,
-    features: Vec<Feature>,
+    /// The index of the definition this is or was made for ([`NO_SOURCE`]: a
+    /// built-in, or a type made for one).
+    src: u32,
+    role: Role,
     /// Index into the docs table.
     doc: Option<usize>,
     kind: EntKind,
     state: State,
     /// A type (not a command or event).
     is_type: bool,
-    implicit: bool,
-    /// Facts from the doc comment, when there are any (most entities have none).
-    facts: Option<Box<crate::snapshot::Facts>>,
+}
+
+/// [`Ent::src`] of built-in types.
+const NO_SOURCE: u32 = u32::MAX;
+
+/// How an entity relates to its definition ([`Ent::src`]).
+enum Role {
+    /// It is the definition.
+    Defined,
+    /// Made for it, with its condition: the implicit object of inline members, 5.2's
+    /// tag enum of a simple union.
+    Implicit,
+    /// An array type, first used by it (its condition is its element's).
+    Array,
+    /// 5.2's wrapper of a simple union's branch, with the condition of the type it
+    /// wraps.
+    Wrapper(Name),
+    /// A built-in type.
+    Builtin,
 }
 
 /// The names seen so far in a clash check: `(c_name, name, defined_in, role)`. A
@@ -356,8 +371,6 @@ impl Builder<'_> {
         owner: &str,
         role: &str,
         info: &Info,
-        module: &Arc<str>,
-        cond: &Option<Cond>,
         members: &[model::Member],
     ) -> R<Option<Name>> {
         if members.is_empty() {
@@ -365,15 +378,14 @@ impl Builder<'_> {
         }
         let name = self.name_of(&["q_obj_", owner, "-", role]);
         let local = self.members(members, info)?;
-        let mut e = Builder::implicit_struct(name.clone(), info, module, local);
-        e.cond = cond.clone().map(Box::new);
+        let e = self.implicit_struct(name.clone(), Role::Implicit, local);
         // Several users: only a duplicate definition, flagged later.
         self.put_unless_taken(e)?;
         Ok(Some(name))
     }
 
     /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
-    fn simple_wrapper(&mut self, ty: &Name, info: &Info, module: &Arc<str>) -> R<Name> {
+    fn simple_wrapper(&mut self, ty: &Name) -> R<Name> {
         let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
         let data = RawMember {
             name: "data".into(),
@@ -382,8 +394,7 @@ impl Builder<'_> {
             cond: None,
             features: Vec::new(),
         };
-        let mut e = Builder::implicit_struct(name.clone(), info, module, vec![data]);
-        e.cond_of = Some(ty.clone());
+        let e = self.implicit_struct(name.clone(), Role::Wrapper(ty.clone()), vec![data]);
         self.put_unless_taken(e)?;
         Ok(name)
     }
@@ -396,11 +407,9 @@ impl Builder<'_> {
         owner: &str,
         role: &str,
         info: &Info,
-        module: &Arc<str>,
-        cond: &Option<Cond>,
     ) -> R<Option<Name>> {
         match members {
-            Some(Members::Inline(ms)) => self.implicit_object(owner, role, info, module, cond, ms),
+            Some(Members::Inline(ms)) => self.implicit_object(owner, role, info, ms),
             Some(Members::Named(n)) => Ok(Some(n.clone())),
             None => Ok(None),
         }
@@ -435,20 +444,16 @@ impl Builder<'_> {
         // What the definition's own members and branches are declared by.
         let owner = i.name.clone();
         self.note_features(&i.features, &info);
+        let src = self.cur;
         let base_ent = |kind: EntKind, is_type: bool| Ent {
             name: i.name.clone(),
             meta: d.kind(),
-            info: Some(info.clone()),
-            module: i.module.clone(),
-            cond: i.cond.clone().map(Box::new),
-            cond_of: None,
-            features: i.features.clone(),
+            src,
+            role: Role::Defined,
             doc: None,
             kind,
             state: State::Unchecked,
             is_type,
-            implicit: false,
-            facts: (!i.facts.is_empty()).then(|| Box::new(i.facts.clone())),
         };
         match d {
             Definition::Enum(e) => {
@@ -470,8 +475,7 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Union(u) => {
-                let base =
-                    self.object_named(&u.base, &i.name, "base", &info, &i.module, &i.cond)?;
+                let base = self.object_named(&u.base, &i.name, "base", &info)?;
                 let (local, branches) = match &u.discriminator {
                     Some(tag) => {
                         let mut vs = Vec::new();
@@ -485,7 +489,7 @@ impl Builder<'_> {
                         let mut vs = Vec::new();
                         for b in &u.branches {
                             let ty_name = self.type_name(&b.ty, &info)?;
-                            let wrapper = self.simple_wrapper(&ty_name, &info, &i.module)?;
+                            let wrapper = self.simple_wrapper(&ty_name)?;
                             vs.push(RawVariant {
                                 name: b.name.clone(),
                                 ty_name: wrapper,
@@ -505,18 +509,17 @@ impl Builder<'_> {
                                 features: Vec::new(),
                             })
                             .collect();
-                        let mut e = Builder::ent(
+                        let e = Builder::ent(
                             kind_name.clone(),
                             "enum",
-                            Some(info.clone()),
-                            i.module.clone(),
+                            self.cur,
+                            Role::Implicit,
                             EntKind::Enum {
                                 values,
                                 prefix: None,
                             },
                             true,
                         );
-                        e.cond = i.cond.clone().map(Box::new);
                         self.put(e, None)?;
                         let tag = RawMember {
                             name: "type".into(),
@@ -540,8 +543,7 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Command(c) => {
-                let arg_name =
-                    self.object_named(&c.data, &i.name, "arg", &info, &i.module, &i.cond)?;
+                let arg_name = self.object_named(&c.data, &i.name, "arg", &info)?;
                 let ret_name = match &c.returns {
                     Some(t) => Some(self.type_name(t, &info)?),
                     None => None,
@@ -566,8 +568,7 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Event(e) => {
-                let arg_name =
-                    self.object_named(&e.data, &i.name, "arg", &info, &i.module, &i.cond)?;
+                let arg_name = self.object_named(&e.data, &i.name, "arg", &info)?;
                 let ent = base_ent(
                     EntKind::Event {
                         arg_name,
@@ -606,6 +607,10 @@ pub(crate) struct Builder<'a> {
     dialect: Dialect,
     pragma: &'a Pragma,
     check_docs: bool,
+    /// The schema's definitions, which entities refer to ([`Ent::src`]).
+    defs: &'a [Definition],
+    /// The index of the definition being defined.
+    cur: u32,
     ents: Vec<Ent>,
     /// Entity index and whether it is a type ([`Slot`]), by name. The table becomes
     /// the resolved schema's `type_by_name` in place.
@@ -656,11 +661,19 @@ fn err(info: Option<&Info>, msg: impl Into<String>) -> SchemaError {
 }
 
 impl<'a> Builder<'a> {
-    pub(crate) fn new(dialect: Dialect, pragma: &'a Pragma, docs: DocMode) -> Self {
+    /// A builder of the schema of `defs`.
+    pub(crate) fn new(
+        dialect: Dialect,
+        pragma: &'a Pragma,
+        docs: DocMode,
+        defs: &'a [Definition],
+    ) -> Self {
         Builder {
             dialect,
             pragma,
             check_docs: docs == DocMode::Checked,
+            defs,
+            cur: NO_SOURCE,
             ents: Vec::new(),
             by_name: HashMap::default(),
             seen_pool: Vec::new(),
@@ -689,17 +702,17 @@ impl<'a> Builder<'a> {
             std::collections::hash_map::Entry::Vacant(v) => v,
             std::collections::hash_map::Entry::Occupied(o) => {
                 let other = Slot::ent(*o.get());
-                let o = &self.ents[other];
-                return Err(match &o.info {
+                let info = self.info_at(ent.src);
+                return Err(match self.info(other) {
                     Some(oi) => {
                         let prev = oi.err("previous definition");
                         err(
-                            ent.info.as_ref(),
+                            info.as_ref(),
                             format!("'{}' is already defined\n{}", ent.name, prev.qemu_text()),
                         )
                     }
                     None => err(
-                        ent.info.as_ref(),
+                        info.as_ref(),
                         format!("{} is already defined", self.describe(other)),
                     ),
                 });
@@ -710,55 +723,82 @@ impl<'a> Builder<'a> {
         Ok(id)
     }
 
-    /// An implicit entity of `module`.
+    /// An implicit entity, made for definition `src`.
     fn ent(
         name: Name,
         meta: &'static str,
-        info: Option<Info>,
-        module: Arc<str>,
+        src: u32,
+        role: Role,
         kind: EntKind,
         is_type: bool,
     ) -> Ent {
         Ent {
             name,
             meta,
-            info,
-            module,
-            cond: None,
-            cond_of: None,
-            features: Vec::new(),
+            src,
+            role,
             doc: None,
             kind,
             state: State::Unchecked,
             is_type,
-            implicit: true,
-            facts: None,
         }
     }
 
-    /// An implicit struct of `module` with the members `local`, made for the
-    /// definition of `info`.
-    fn implicit_struct(name: Name, info: &Info, module: &Arc<str>, local: Vec<RawMember>) -> Ent {
+    /// The definition entity `id` is or was made for.
+    fn source(&self, id: usize) -> Option<&'a Definition> {
+        self.defs.get(self.ents[id].src as usize)
+    }
+
+    /// Where errors about definition `src` go (none for built-ins).
+    fn info_at(&self, src: u32) -> Option<Info> {
+        self.defs.get(src as usize).map(Builder::info_of)
+    }
+
+    /// Where errors about entity `id` go: its definition's (none for built-ins).
+    fn info(&self, id: usize) -> Option<Info> {
+        self.info_at(self.ents[id].src)
+    }
+
+    /// Entity `id`'s own condition: its definition's, for the definition itself and
+    /// the implicit types with its condition (arrays and wrappers have theirs from
+    /// another type: [`Builder::finish`]).
+    fn own_cond(&self, id: usize) -> Option<&'a Cond> {
+        match self.ents[id].role {
+            Role::Defined | Role::Implicit => self.source(id)?.info().cond.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Entity `id`'s features (a definition's; implicit types have none).
+    fn features(&self, id: usize) -> &'a [Feature] {
+        match (&self.ents[id].role, self.source(id)) {
+            (Role::Defined, Some(d)) => &d.info().features,
+            _ => &[],
+        }
+    }
+
+    /// An implicit struct with the members `local`, made for the definition being
+    /// defined.
+    fn implicit_struct(&self, name: Name, role: Role, local: Vec<RawMember>) -> Ent {
         Builder::ent(
             name,
             "struct",
-            Some(info.clone()),
-            module.clone(),
+            self.cur,
+            role,
             EntKind::object(None, local, None),
             true,
         )
     }
 
     fn predefineds(&mut self) -> R<()> {
-        let builtin: Arc<str> = Arc::from("builtin");
         for b in BUILTINS {
             let json = builtin_json(b).unwrap_or(JsonType::Value);
             let name = Name::from(b);
             self.define(Builder::ent(
                 name.clone(),
                 "built-in",
-                None,
-                builtin.clone(),
+                NO_SOURCE,
+                Role::Builtin,
                 EntKind::Builtin(json),
                 true,
             ))?;
@@ -767,8 +807,8 @@ impl<'a> Builder<'a> {
         self.define(Builder::ent(
             self.q_empty.clone(),
             "struct",
-            None,
-            builtin.clone(),
+            NO_SOURCE,
+            Role::Builtin,
             EntKind::object(None, Vec::new(), None),
             true,
         ))?;
@@ -783,8 +823,8 @@ impl<'a> Builder<'a> {
         self.define(Builder::ent(
             "QType".into(),
             "enum",
-            None,
-            builtin,
+            NO_SOURCE,
+            Role::Builtin,
             EntKind::Enum {
                 values,
                 prefix: if self.modern() {
@@ -813,15 +853,12 @@ impl<'a> Builder<'a> {
         let name = Name::from(buf.as_str());
         self.scratch = buf;
         {
-            let module = match info {
-                Some(i) => i.location.file.clone(),
-                None => Arc::from("builtin"),
-            };
+            let src = if info.is_some() { self.cur } else { NO_SOURCE };
             let e = Builder::ent(
                 name.clone(),
                 "array",
-                info.cloned(),
-                module,
+                src,
+                Role::Array,
                 EntKind::Array {
                     elem_name: elem.clone(),
                     elem: None,
@@ -850,12 +887,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Defines `defs`, whose doc comments are `docs`.
-    pub(crate) fn define_all(
-        &mut self,
-        defs: &[Definition],
-        docs: Vec<Option<Box<QapiDoc>>>,
-    ) -> Result<()> {
+    /// Defines the definitions, whose doc comments are `docs`.
+    pub(crate) fn define_all(&mut self, docs: Vec<Option<Box<QapiDoc>>>) -> Result<()> {
+        let defs = self.defs;
+        if defs.len() >= NO_SOURCE as usize {
+            return Err(err(None, "too many definitions"));
+        }
         self.predefineds()?;
         // Each definition makes an entity, and often an implicit one more. Room for
         // them at once: growing the tables would copy them (a 16 MB schema has some
@@ -864,7 +901,8 @@ impl<'a> Builder<'a> {
         self.ents.reserve(room);
         self.by_name.reserve(room);
         let mut docs = docs.into_iter();
-        for d in defs {
+        for (i, d) in (0..).zip(defs) {
+            self.cur = i;
             self.define_one(d, docs.next().flatten())?;
         }
         Ok(())
@@ -1004,24 +1042,29 @@ impl<'a> Builder<'a> {
     }
 
     fn check_features(&self, id: usize) -> R<()> {
+        let features = self.features(id);
+        if features.is_empty() {
+            return Ok(());
+        }
         let e = &self.ents[id];
+        let info = self.info(id);
         let mut seen = Seen::default();
-        for f in &e.features {
-            self.check_clash(e.info.as_ref(), &mut seen, "feature", &f.name, &e.name)?;
+        for f in features {
+            self.check_clash(info.as_ref(), &mut seen, "feature", &f.name, &e.name)?;
         }
         if e.is_type {
             if self.dialect.has_simple_unions() {
-                if e.features.iter().any(|f| f.name == "deprecated") {
+                if features.iter().any(|f| f.name == "deprecated") {
                     return Err(err(
-                        e.info.as_ref(),
+                        info.as_ref(),
                         "feature 'deprecated' is not supported for types",
                     ));
                 }
             } else {
-                for f in &e.features {
+                for f in features {
                     if f.name == "deprecated" || f.name == "unstable" {
                         return Err(err(
-                            e.info.as_ref(),
+                            info.as_ref(),
                             format!("feature '{}' is not supported for types", f.name),
                         ));
                     }
@@ -1042,7 +1085,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.check_features(id)?;
-        let info = self.ents[id].info.clone();
+        let info = self.info(id);
         let name = self.ents[id].name.clone();
         match &self.ents[id].kind {
             EntKind::Enum { values, .. } => {
@@ -1082,17 +1125,16 @@ impl<'a> Builder<'a> {
         match self.ents[id].state {
             State::Done => return Ok(()),
             State::Checking => {
-                let e = &self.ents[id];
                 return Err(err(
-                    e.info.as_ref(),
-                    format!("object {} contains itself", e.name),
+                    self.info(id).as_ref(),
+                    format!("object {} contains itself", self.ents[id].name),
                 ));
             }
             State::Unchecked => {}
         }
         if self.depth >= MAX_CHECK_DEPTH {
             return Err(err(
-                self.ents[id].info.as_ref(),
+                self.info(id).as_ref(),
                 format!(
                     "{} is nested too deep: more than {MAX_CHECK_DEPTH} levels of bases, \
                      branches and arguments to check first",
@@ -1117,7 +1159,7 @@ impl<'a> Builder<'a> {
         self.work.set(w);
         if w > MAX_WORK {
             return Err(err(
-                self.ents[id].info.as_ref(),
+                self.info(id).as_ref(),
                 format!(
                     "{} makes the schema too large to check: more than {MAX_WORK} members \
                      inherited from bases or reached through nested branches",
@@ -1130,7 +1172,7 @@ impl<'a> Builder<'a> {
 
     fn check_object_now(&mut self, id: usize) -> R<()> {
         self.check_features(id)?;
-        let info = self.ents[id].info.clone();
+        let info = self.info(id);
         // The local members and the branches are taken, not copied, and put back
         // checked at the end (nothing reads them meanwhile; an empty branch list stays
         // behind, since whether this is a union is asked while it is being checked).
@@ -1331,7 +1373,7 @@ impl<'a> Builder<'a> {
             };
             let base = &self.ents[tag.defined_in.0 as usize];
             let base_desc = Lazy(|f| {
-                if !base.implicit || !base.name.starts_with("q_") {
+                if matches!(base.role, Role::Defined) || !base.name.starts_with("q_") {
                     write!(f, "base type '{}'", base.name)
                 } else {
                     f.write_str("'base'")
@@ -1424,7 +1466,7 @@ impl<'a> Builder<'a> {
     }
 
     fn check_alternate(&mut self, id: usize) -> R<()> {
-        let info = self.ents[id].info.clone();
+        let info = self.info(id);
         let info_r = info.as_ref();
         self.resolve("QType", info_r, "member 'type'")?;
         // Taken, and put back checked (nothing reads them meanwhile).
@@ -1507,7 +1549,7 @@ impl<'a> Builder<'a> {
         boxed: bool,
         arg_name: &Option<Name>,
     ) -> R<Option<TypeId>> {
-        let info = self.ents[id].info.clone();
+        let info = self.info(id);
         let info_r = info.as_ref();
         let Some(n) = arg_name else { return Ok(None) };
         let arg = self.resolve(n, info_r, &Lazy(|f| write!(f, "{what}'s 'data'")))?;
@@ -1553,7 +1595,7 @@ impl<'a> Builder<'a> {
             _ => return Ok(()),
         };
         let arg = self.check_args(id, "command", boxed, &arg_name)?;
-        let info = self.ents[id].info.clone();
+        let info = self.info(id);
         let info_r = info.as_ref();
         let mut ret = None;
         if let Some(rn) = &ret_name {
@@ -1640,9 +1682,8 @@ impl<'a> Builder<'a> {
         if self.docs[doc].unchecked || !self.check_docs {
             return Ok(());
         }
-        let info = self.ents[id].info.clone();
-        let features = self.ents[id].features.clone();
-        for f in &features {
+        let info = self.info(id);
+        for f in self.features(id) {
             self.connect_feature(doc, &f.name, info.as_ref())?;
         }
         let kind_parts = match &self.ents[id].kind {
@@ -1783,16 +1824,29 @@ impl<'a> Builder<'a> {
             t.and_then(|t| type_id.get(t.0 as usize).copied().flatten())
                 .unwrap_or(TypeId(0))
         };
-        // Moved, not cloned: the file and module names are shared by every entity of a
-        // file, and counting them up and down is not free.
-        let origin = |info: Option<Info>, module: Arc<str>| -> Result<Origin, Arc<str>> {
-            match info {
-                Some(i) => Ok(Origin {
-                    location: i.location,
-                    module,
-                }),
-                None => Err(module),
+        let defs = self.defs;
+        // Where an entity comes from: its definition's location and module (an array's
+        // module is the file of the definition that first used it); none for built-ins.
+        let origin = |e: &Ent| -> Option<Origin> {
+            let i = defs.get(e.src as usize)?.info();
+            Some(Origin {
+                location: i.location.clone(),
+                module: match e.role {
+                    Role::Array => i.location.file.clone(),
+                    _ => i.module.clone(),
+                },
+            })
+        };
+        let own_cond = |e: &Ent| -> Option<Cond> {
+            match e.role {
+                Role::Defined | Role::Implicit => defs.get(e.src as usize)?.info().cond.clone(),
+                _ => None,
             }
+        };
+        // What only a definition itself has: its features and facts.
+        let defined = |e: &Ent| match e.role {
+            Role::Defined => defs.get(e.src as usize).map(|d| d.info()),
+            _ => None,
         };
         // Moved out, not cloned: the builder is done with them.
         // Entity indexes become type ids in place.
@@ -1813,15 +1867,15 @@ impl<'a> Builder<'a> {
             .ents
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| match (&e.kind, &e.cond_of) {
+            .filter_map(|(i, e)| match (&e.kind, &e.role) {
                 (EntKind::Array { elem: Some(el), .. }, _) => {
-                    Some((i, self.ents[el.0 as usize].cond.as_deref().cloned()))
+                    Some((i, self.own_cond(el.0 as usize).cloned()))
                 }
-                (_, Some(of)) => Some((
+                (_, Role::Wrapper(of)) => Some((
                     i,
                     self.by_name
                         .get(of)
-                        .and_then(|&x| self.ents[Slot::ent(x)].cond.as_deref().cloned()),
+                        .and_then(|&x| self.own_cond(Slot::ent(x)).cloned()),
                 )),
                 _ => None,
             })
@@ -1856,7 +1910,13 @@ impl<'a> Builder<'a> {
         );
         for (i, e) in ents.into_iter().enumerate() {
             let doc = e.doc.map(|d| Box::new(self.docs[d].to_doc()));
-            let origin = origin(e.info, e.module);
+            let origin = origin(&e);
+            let cond = own_cond(&e);
+            let (features, facts) = match defined(&e) {
+                Some(i) => (i.features.clone(), i.facts.clone()),
+                None => Default::default(),
+            };
+            let implicit = !matches!(e.role, Role::Defined);
             if e.is_type {
                 let kind = match e.kind {
                     EntKind::Builtin(j) => r::TypeKind::Builtin(j),
@@ -1899,23 +1959,24 @@ impl<'a> Builder<'a> {
                 while derived.next_if(|(j, _)| *j < i).is_some() {}
                 let cond = match derived.next_if(|(j, _)| *j == i) {
                     Some((_, c)) => c,
-                    None => e.cond.map(|c| *c),
+                    None => cond,
                 };
                 debug_assert_eq!(type_id[i], Some(TypeId(out.types.len() as u32)));
                 out.types.push(r::Type {
                     name: e.name,
-                    origin: origin.ok(),
+                    origin,
                     kind,
                     cond,
-                    features: e.features,
+                    features,
                     doc,
-                    implicit: e.implicit,
-                    facts: e.facts.map(|f| *f).unwrap_or_default(),
+                    implicit,
+                    facts,
                 });
             } else {
-                let o = origin.unwrap_or_else(|module| Origin {
+                // Commands and events always have a definition.
+                let o = origin.unwrap_or_else(|| Origin {
                     location: crate::diag::Location::new(Arc::from("builtin"), 1, Arc::from([])),
-                    module,
+                    module: Arc::from("builtin"),
                 });
                 match e.kind {
                     EntKind::Command {
@@ -1928,8 +1989,8 @@ impl<'a> Builder<'a> {
                         out.commands.push(r::Command {
                             name: e.name,
                             origin: o,
-                            cond: e.cond.map(|c| *c),
-                            features: e.features,
+                            cond,
+                            features,
                             doc,
                             arg_type: arg.map(|a| map(Some(a))),
                             ret_type: ret.map(|a| map(Some(a))),
@@ -1939,18 +2000,18 @@ impl<'a> Builder<'a> {
                             allow_oob: flags.allow_oob,
                             allow_preconfig: flags.allow_preconfig,
                             coroutine: flags.coroutine,
-                            facts: e.facts.map(|f| *f).unwrap_or_default(),
+                            facts,
                         });
                     }
                     EntKind::Event { arg, boxed, .. } => out.events.push(r::Event {
                         name: e.name,
                         origin: o,
-                        cond: e.cond.map(|c| *c),
-                        features: e.features,
+                        cond,
+                        features,
                         doc,
                         arg_type: arg.map(|a| map(Some(a))),
                         boxed,
-                        facts: e.facts.map(|f| *f).unwrap_or_default(),
+                        facts,
                     }),
                     _ => {}
                 }
