@@ -76,11 +76,9 @@ enum EntKind {
     Object {
         base_name: Option<Name>,
         base: Option<TypeId>,
-        /// The members declared here, until checked; then they are at the end of
-        /// `members`, from `local_start`.
-        local: Vec<RawMember>,
-        /// Every member, resolved: `ty` and `defined_in` are entity indexes.
-        members: Vec<r::Member>,
+        /// The members declared here, until checked; then every member, those
+        /// declared here from `local_start`.
+        members: ObjMembers,
         local_start: usize,
         /// `(tag name, simple, variants, tag type)`.
         branches: Option<Box<RawBranches>>,
@@ -103,6 +101,36 @@ enum EntKind {
     },
 }
 
+/// An object's members: as declared until it is checked, then every member resolved
+/// (`ty` and `defined_in` are entity indexes), its base's first.
+enum ObjMembers {
+    Declared(Vec<RawMember>),
+    Resolved(Vec<r::Member>),
+}
+
+impl ObjMembers {
+    /// The resolved members (none before the check).
+    fn resolved(&self) -> &[r::Member] {
+        match self {
+            ObjMembers::Resolved(m) => m,
+            ObjMembers::Declared(_) => &[],
+        }
+    }
+
+    /// The declared members, taken for the check (none once checked), leaving none
+    /// resolved yet.
+    fn take_declared(&mut self) -> Vec<RawMember> {
+        match self {
+            ObjMembers::Declared(l) => {
+                let l = std::mem::take(l);
+                *self = ObjMembers::Resolved(Vec::new());
+                l
+            }
+            ObjMembers::Resolved(_) => Vec::new(),
+        }
+    }
+}
+
 /// A command's flags, as its definition says.
 #[derive(Clone, Copy)]
 struct CommandFlags {
@@ -123,8 +151,7 @@ impl EntKind {
         EntKind::Object {
             base_name,
             base: None,
-            local,
-            members: Vec::new(),
+            members: ObjMembers::Declared(local),
             local_start: 0,
             branches,
         }
@@ -141,8 +168,9 @@ struct Ent {
     /// built-in, or a type made for one).
     src: u32,
     role: Role,
-    /// Index into the docs table.
-    doc: Option<usize>,
+    /// Index into the docs table (there are fewer docs than definitions, and fewer
+    /// definitions than [`NO_SOURCE`]).
+    doc: Option<u32>,
     kind: EntKind,
     state: State,
     /// A type (not a command or event).
@@ -153,6 +181,7 @@ struct Ent {
 const NO_SOURCE: u32 = u32::MAX;
 
 /// How an entity relates to its definition ([`Ent::src`]).
+#[derive(Clone, Copy, PartialEq)]
 enum Role {
     /// It is the definition.
     Defined,
@@ -162,8 +191,8 @@ enum Role {
     /// An array type, first used by it (its condition is its element's).
     Array,
     /// 5.2's wrapper of a simple union's branch, with the condition of the type it
-    /// wraps.
-    Wrapper(Name),
+    /// wraps (the type of its one member).
+    Wrapper,
     /// A built-in type.
     Builtin,
 }
@@ -315,7 +344,7 @@ impl Builder<'_> {
     fn put(&mut self, mut ent: Ent, doc: Option<Box<QapiDoc>>) -> R<()> {
         if let Some(d) = doc {
             self.docs.push(*d);
-            ent.doc = Some(self.docs.len() - 1);
+            ent.doc = u32::try_from(self.docs.len() - 1).ok();
         }
         self.define(ent).map(drop)
     }
@@ -394,7 +423,7 @@ impl Builder<'_> {
             cond: None,
             features: Vec::new(),
         };
-        let e = self.implicit_struct(name.clone(), Role::Wrapper(ty.clone()), vec![data]);
+        let e = self.implicit_struct(name.clone(), Role::Wrapper, vec![data]);
         self.put_unless_taken(e)?;
         Ok(name)
     }
@@ -1179,12 +1208,12 @@ impl<'a> Builder<'a> {
         let (base_name, local, branches) = match &mut self.ents[id].kind {
             EntKind::Object {
                 base_name,
-                local,
+                members,
                 branches,
                 ..
             } => (
                 base_name.clone(),
-                std::mem::take(local),
+                members.take_declared(),
                 branches.as_deref_mut().map(|(tag, simple, vs, _)| {
                     (tag.clone(), *simple, std::mem::take(vs), None::<TypeId>)
                 }),
@@ -1214,6 +1243,7 @@ impl<'a> Builder<'a> {
             else {
                 unreachable!("checked to be an object above")
             };
+            let base_members = base_members.resolved();
             self.add_work(id, base_members.len())?;
             for m in base_members {
                 self.check_clash(
@@ -1290,7 +1320,7 @@ impl<'a> Builder<'a> {
         } = &mut self.ents[id].kind
         {
             *base = base_id;
-            *ms = members;
+            *ms = ObjMembers::Resolved(members);
             *ls = local_start;
             if resolved_branches.is_some() {
                 *b = resolved_branches;
@@ -1328,6 +1358,7 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
+        let members = members.resolved();
         self.add_work(user, members.len())?;
         for m in members {
             self.check_clash(info, seen, "member", &m.name, self.defined_in(m))?;
@@ -1572,7 +1603,8 @@ impl<'a> Builder<'a> {
             self.check(arg)?;
             let conditional = matches!(
                 &self.ents[arg].kind,
-                EntKind::Object { members, .. } if members.iter().any(|m| m.cond.is_some())
+                EntKind::Object { members, .. }
+                    if members.resolved().iter().any(|m| m.cond.is_some())
             );
             if conditional && !boxed {
                 return Err(err(
@@ -1676,7 +1708,7 @@ impl<'a> Builder<'a> {
 
     /// QEMU's `connect_doc`: tie each member and feature to its description.
     fn connect_doc(&mut self, id: usize, doc: Option<usize>) -> R<()> {
-        let Some(doc) = doc.or(self.ents[id].doc) else {
+        let Some(doc) = doc.or(self.ents[id].doc.map(|d| d as usize)) else {
             return Ok(());
         };
         if self.docs[doc].unchecked || !self.check_docs {
@@ -1703,7 +1735,10 @@ impl<'a> Builder<'a> {
                 ..
             } => Some((
                 "member",
-                members[*local_start..]
+                members
+                    .resolved()
+                    .get(*local_start..)
+                    .unwrap_or_default()
                     .iter()
                     .map(|m| (m.name.clone(), m.features.clone(), info.clone()))
                     .collect(),
@@ -1789,7 +1824,7 @@ impl<'a> Builder<'a> {
             self.check(id)?;
             self.connect_doc(id, None)?;
             if !self.dialect.modern_docs() {
-                if let Some(d) = self.ents[id].doc {
+                if let Some(d) = self.ents[id].doc.map(|d| d as usize) {
                     self.check_doc(d)?;
                 }
             }
@@ -1871,11 +1906,12 @@ impl<'a> Builder<'a> {
                 (EntKind::Array { elem: Some(el), .. }, _) => {
                     Some((i, self.own_cond(el.0 as usize).cloned()))
                 }
-                (_, Role::Wrapper(of)) => Some((
+                (EntKind::Object { members, .. }, Role::Wrapper) => Some((
                     i,
-                    self.by_name
-                        .get(of)
-                        .and_then(|&x| self.own_cond(Slot::ent(x)).cloned()),
+                    members
+                        .resolved()
+                        .first()
+                        .and_then(|m| self.own_cond(m.ty.0 as usize).cloned()),
                 )),
                 _ => None,
             })
@@ -1909,7 +1945,7 @@ impl<'a> Builder<'a> {
                 .count(),
         );
         for (i, e) in ents.into_iter().enumerate() {
-            let doc = e.doc.map(|d| Box::new(self.docs[d].to_doc()));
+            let doc = e.doc.map(|d| Box::new(self.docs[d as usize].to_doc()));
             let origin = origin(&e);
             let cond = own_cond(&e);
             let (features, facts) = match defined(&e) {
@@ -1940,7 +1976,10 @@ impl<'a> Builder<'a> {
                         ..
                     } => r::TypeKind::Object(r::ObjectType {
                         base: base.map(|b| map(Some(b))),
-                        members: members.into_iter().map(member).collect(),
+                        members: match members {
+                            ObjMembers::Resolved(m) => m.into_iter().map(member).collect(),
+                            ObjMembers::Declared(_) => Vec::new(),
+                        },
                         local_start,
                         branches: branches
                             .map(|b| *b)
