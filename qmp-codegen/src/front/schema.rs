@@ -66,6 +66,8 @@ struct RawVariant {
 enum EntKind {
     Builtin(JsonType),
     Enum {
+        /// The values of an implicit enum; a defined one's are its definition's
+        /// ([`Builder::values`]).
         values: Vec<model::EnumValue>,
         prefix: Option<String>,
     },
@@ -491,7 +493,7 @@ impl Builder<'_> {
                 }
                 let ent = base_ent(
                     EntKind::Enum {
-                        values: e.values.clone(),
+                        values: Vec::new(),
                         prefix: e.prefix.clone(),
                     },
                     true,
@@ -795,6 +797,15 @@ impl<'a> Builder<'a> {
         match self.ents[id].role {
             Role::Defined | Role::Implicit => self.source(id)?.info().cond.as_ref(),
             _ => None,
+        }
+    }
+
+    /// The values of enum `id` (none if it is not an enum).
+    fn values(&self, id: usize) -> &[model::EnumValue] {
+        match (&self.ents[id].kind, self.ents[id].role, self.source(id)) {
+            (EntKind::Enum { .. }, Role::Defined, Some(Definition::Enum(e))) => &e.values,
+            (EntKind::Enum { values, .. }, _, _) => values,
+            _ => &[],
         }
     }
 
@@ -1117,10 +1128,10 @@ impl<'a> Builder<'a> {
         let info = self.info(id);
         let name = self.ents[id].name.clone();
         match &self.ents[id].kind {
-            EntKind::Enum { values, .. } => {
+            EntKind::Enum { .. } => {
                 // A buffer of an earlier check, if any: a large schema has many enums.
                 let mut seen = self.seen_pool.pop().unwrap_or_default();
-                for v in values {
+                for v in self.values(id) {
                     self.check_clash(info.as_ref(), &mut seen, "value", &v.name, &name)?;
                 }
                 seen.clear();
@@ -1438,8 +1449,8 @@ impl<'a> Builder<'a> {
             tag_type = ty;
             // Tag values without a branch get the empty type.
             let given = NameSet::new(variants.iter().map(|v| &v.name));
-            if let EntKind::Enum { values, .. } = &self.ents[ty].kind {
-                for v in values {
+            if matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
+                for v in self.values(ty) {
                     if !given.contains(&v.name) {
                         variants.push(RawVariant {
                             name: v.name.clone(),
@@ -1456,10 +1467,7 @@ impl<'a> Builder<'a> {
         if variants.is_empty() {
             return Err(err(info_r, "union has no branches"));
         }
-        let tag_values = match &self.ents[tag_type].kind {
-            EntKind::Enum { values, .. } => NameSet::new(values.iter().map(|v| &v.name)),
-            _ => NameSet::new([].iter()),
-        };
+        let tag_values = NameSet::new(self.values(tag_type).iter().map(|v| &v.name));
         for v in variants.iter_mut() {
             let Some(ty) = self.lookup_type(&v.ty_name) else {
                 let what = self.describe_member("branch", &v.name, &v.defined_in, info_r);
@@ -1540,8 +1548,8 @@ impl<'a> Builder<'a> {
             // per run; here, this order.)
             let (mut as_bool, mut as_num) = (false, false);
             if qtype == "QTYPE_QSTRING" {
-                if let EntKind::Enum { values, .. } = &self.ents[ty].kind {
-                    for m in values {
+                if matches!(self.ents[ty].kind, EntKind::Enum { .. }) {
+                    for m in self.values(ty) {
                         as_bool |= m.name == "on" || m.name == "off";
                         as_num |= m.name.starts_with(|c: char| "-+0123456789.".contains(c));
                     }
@@ -1719,9 +1727,9 @@ impl<'a> Builder<'a> {
             self.connect_feature(doc, &f.name, info.as_ref())?;
         }
         let kind_parts = match &self.ents[id].kind {
-            EntKind::Enum { values, .. } => Some((
+            EntKind::Enum { .. } => Some((
                 "value",
-                values
+                self.values(id)
                     .iter()
                     .map(|v| (v.name.clone(), v.features.clone(), info.clone()))
                     .collect::<Vec<_>>(),
@@ -1957,14 +1965,25 @@ impl<'a> Builder<'a> {
                 let kind = match e.kind {
                     EntKind::Builtin(j) => r::TypeKind::Builtin(j),
                     EntKind::Enum { values, prefix } => r::TypeKind::Enum(r::EnumType {
-                        values: values
-                            .into_iter()
-                            .map(|v| r::EnumMember {
-                                name: v.name,
-                                cond: v.cond,
-                                features: v.features,
-                            })
-                            .collect(),
+                        values: match (e.role, defs.get(e.src as usize)) {
+                            (Role::Defined, Some(Definition::Enum(d))) => d
+                                .values
+                                .iter()
+                                .map(|v| r::EnumMember {
+                                    name: v.name.clone(),
+                                    cond: v.cond.clone(),
+                                    features: v.features.clone(),
+                                })
+                                .collect(),
+                            _ => values
+                                .into_iter()
+                                .map(|v| r::EnumMember {
+                                    name: v.name,
+                                    cond: v.cond,
+                                    features: v.features,
+                                })
+                                .collect(),
+                        },
                         prefix,
                     }),
                     EntKind::Array { elem, .. } => r::TypeKind::Array(map(elem)),
