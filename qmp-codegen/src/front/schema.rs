@@ -106,8 +106,18 @@ enum EntKind {
 /// An object's members: as declared until it is checked, then every member resolved
 /// (`ty` and `defined_in` are entity indexes), its base's first.
 enum ObjMembers {
+    /// Those of its definition, read from there ([`Builder::source_members`]): a
+    /// struct's, or the inline base or arguments an implicit object is made of.
+    Sourced,
+    /// Members QEMU makes (5.2's wrappers and simple unions), or none.
     Declared(Vec<RawMember>),
     Resolved(Vec<r::Member>),
+}
+
+/// The members an object declares, taken for its check.
+enum Local {
+    Sourced,
+    Declared(Vec<RawMember>),
 }
 
 impl ObjMembers {
@@ -115,20 +125,20 @@ impl ObjMembers {
     fn resolved(&self) -> &[r::Member] {
         match self {
             ObjMembers::Resolved(m) => m,
-            ObjMembers::Declared(_) => &[],
+            _ => &[],
         }
     }
 
     /// The declared members, taken for the check (none once checked), leaving none
     /// resolved yet.
-    fn take_declared(&mut self) -> Vec<RawMember> {
-        match self {
-            ObjMembers::Declared(l) => {
-                let l = std::mem::take(l);
-                *self = ObjMembers::Resolved(Vec::new());
-                l
+    fn take_declared(&mut self) -> Local {
+        match std::mem::replace(self, ObjMembers::Resolved(Vec::new())) {
+            ObjMembers::Sourced => Local::Sourced,
+            ObjMembers::Declared(l) => Local::Declared(l),
+            resolved @ ObjMembers::Resolved(_) => {
+                *self = resolved;
+                Local::Declared(Vec::new())
             }
-            ObjMembers::Resolved(_) => Vec::new(),
         }
     }
 }
@@ -147,13 +157,13 @@ impl EntKind {
     /// An object not yet checked: its base's name, its own members, its branches.
     fn object(
         base_name: Option<Name>,
-        local: Vec<RawMember>,
+        local: ObjMembers,
         branches: Option<Box<RawBranches>>,
     ) -> EntKind {
         EntKind::Object {
             base_name,
             base: None,
-            members: ObjMembers::Declared(local),
+            members: local,
             local_start: 0,
             branches,
         }
@@ -379,20 +389,15 @@ impl Builder<'_> {
         }
     }
 
-    fn members(&mut self, ms: &[model::Member], info: &Info) -> R<Vec<RawMember>> {
-        let mut out = Vec::with_capacity(ms.len());
+    /// What declaring members `ms` does before the check: the array types they use
+    /// are made (in order, as QEMU does) and their features noted. The members
+    /// themselves are read from the definition when checked.
+    fn declare_members(&mut self, ms: &[model::Member], info: &Info) -> R<()> {
         for m in ms {
-            let ty_name = self.type_name(&m.ty, info)?;
+            self.type_name(&m.ty, info)?;
             self.note_features(&m.features, info);
-            out.push(RawMember {
-                name: m.name.clone(),
-                ty_name,
-                optional: m.optional,
-                cond: m.cond.clone(),
-                features: m.features.clone(),
-            });
         }
-        Ok(out)
+        Ok(())
     }
 
     /// QEMU's `_make_implicit_object_type`: `q_obj_NAME-ROLE`, unless there are no
@@ -408,8 +413,8 @@ impl Builder<'_> {
             return Ok(None);
         }
         let name = self.name_of(&["q_obj_", owner, "-", role]);
-        let local = self.members(members, info)?;
-        let e = self.implicit_struct(name.clone(), Role::Implicit, local);
+        self.declare_members(members, info)?;
+        let e = self.implicit_struct(name.clone(), Role::Implicit, ObjMembers::Sourced);
         // Several users: only a duplicate definition, flagged later.
         self.put_unless_taken(e)?;
         Ok(Some(name))
@@ -425,7 +430,11 @@ impl Builder<'_> {
             cond: None,
             features: Vec::new(),
         };
-        let e = self.implicit_struct(name.clone(), Role::Wrapper, vec![data]);
+        let e = self.implicit_struct(
+            name.clone(),
+            Role::Wrapper,
+            ObjMembers::Declared(vec![data]),
+        );
         self.put_unless_taken(e)?;
         Ok(name)
     }
@@ -501,8 +510,11 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Struct(s) => {
-                let local = self.members(&s.members, &info)?;
-                let ent = base_ent(EntKind::object(s.base.clone(), local, None), true);
+                self.declare_members(&s.members, &info)?;
+                let ent = base_ent(
+                    EntKind::object(s.base.clone(), ObjMembers::Sourced, None),
+                    true,
+                );
                 self.put(ent, doc)
             }
             Definition::Union(u) => {
@@ -562,6 +574,7 @@ impl Builder<'_> {
                         (vec![tag], Some(("type".into(), true, vs, None)))
                     }
                 };
+                let local = ObjMembers::Declared(local);
                 let ent = base_ent(EntKind::object(base, local, branches.map(Box::new)), true);
                 self.put(ent, doc)
             }
@@ -819,7 +832,7 @@ impl<'a> Builder<'a> {
 
     /// An implicit struct with the members `local`, made for the definition being
     /// defined.
-    fn implicit_struct(&self, name: Name, role: Role, local: Vec<RawMember>) -> Ent {
+    fn implicit_struct(&self, name: Name, role: Role, local: ObjMembers) -> Ent {
         Builder::ent(
             name,
             "struct",
@@ -849,7 +862,7 @@ impl<'a> Builder<'a> {
             "struct",
             NO_SOURCE,
             Role::Builtin,
-            EntKind::object(None, Vec::new(), None),
+            EntKind::object(None, ObjMembers::Declared(Vec::new()), None),
             true,
         ))?;
         let values = model::QTYPE_VALUES
@@ -1210,6 +1223,77 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// The members object `id` declares that its definition holds
+    /// ([`ObjMembers::Sourced`]): a struct's, or the inline base or arguments an
+    /// implicit object was made of.
+    fn source_members(&self, id: usize) -> &'a [model::Member] {
+        let inline = |m: &'a Option<Members>| match m {
+            Some(Members::Inline(ms)) => ms.as_slice(),
+            _ => &[],
+        };
+        match (self.ents[id].role, self.source(id)) {
+            (Role::Defined, Some(Definition::Struct(s))) => &s.members,
+            (Role::Implicit, Some(Definition::Union(u))) => inline(&u.base),
+            (Role::Implicit, Some(Definition::Command(c))) => inline(&c.data),
+            (Role::Implicit, Some(Definition::Event(e))) => inline(&e.data),
+            _ => &[],
+        }
+    }
+
+    /// The name of a member's type: an array's was made when it was declared
+    /// ([`Builder::declare_members`]). `buf` is scratch space.
+    fn member_type(&self, t: &TypeRef, buf: &mut String) -> Name {
+        match t {
+            TypeRef::Named(n) => n.clone(),
+            TypeRef::Array(e) => {
+                buf.clear();
+                buf.push_str(e);
+                buf.push_str("List");
+                match self.by_name.get(buf.as_str()) {
+                    Some(&v) => self.ents[Slot::ent(v)].name.clone(),
+                    None => Name::from(buf.as_str()),
+                }
+            }
+        }
+    }
+
+    /// Resolves member `m`, declared by object `id`, checks it against the members
+    /// `seen` so far and adds it to `members`.
+    fn add_local(
+        &self,
+        id: usize,
+        info: Option<&Info>,
+        seen: &mut Seen,
+        members: &mut Vec<r::Member>,
+        m: RawMember,
+    ) -> R<()> {
+        let ty = match self.lookup_type(&m.ty_name) {
+            Some(t) => t,
+            None => {
+                let what =
+                    self.describe_member("member", &m.name, self.owner_name(id as u32), info);
+                return Err(err(
+                    info,
+                    format!("{what} uses unknown type '{}'", m.ty_name),
+                ));
+            }
+        };
+        let mut fseen = Seen::default();
+        for f in &m.features {
+            self.check_clash(info, &mut fseen, "feature", &f.name, &m.name)?;
+        }
+        self.check_clash(info, seen, "member", &m.name, self.owner_name(id as u32))?;
+        members.push(r::Member {
+            name: m.name,
+            ty: TypeId(ty as u32),
+            optional: m.optional,
+            cond: m.cond,
+            features: m.features,
+            defined_in: TypeId(id as u32),
+        });
+        Ok(())
+    }
+
     fn check_object_now(&mut self, id: usize) -> R<()> {
         self.check_features(id)?;
         let info = self.info(id);
@@ -1230,6 +1314,10 @@ impl<'a> Builder<'a> {
                 }),
             ),
             _ => return Ok(()),
+        };
+        let n_local = match &local {
+            Local::Declared(ms) => ms.len(),
+            Local::Sourced => self.source_members(id).len(),
         };
         // A buffer of an earlier check, if any: a large schema checks many objects.
         let mut seen = self.seen_pool.pop().unwrap_or_default();
@@ -1265,48 +1353,32 @@ impl<'a> Builder<'a> {
                     self.defined_in(m),
                 )?;
             }
-            members.reserve_exact(base_members.len() + local.len());
+            members.reserve_exact(base_members.len() + n_local);
             members.extend_from_slice(base_members);
             base_id = Some(TypeId(base as u32));
         } else {
-            members.reserve_exact(local.len());
+            members.reserve_exact(n_local);
         }
         let local_start = members.len();
-        for m in local {
-            let ty = match self.lookup_type(&m.ty_name) {
-                Some(t) => t,
-                None => {
-                    let what = self.describe_member(
-                        "member",
-                        &m.name,
-                        self.owner_name(id as u32),
-                        info.as_ref(),
-                    );
-                    return Err(err(
-                        info.as_ref(),
-                        format!("{what} uses unknown type '{}'", m.ty_name),
-                    ));
+        match local {
+            Local::Declared(ms) => {
+                for m in ms {
+                    self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
                 }
-            };
-            let mut fseen = Seen::default();
-            for f in &m.features {
-                self.check_clash(info.as_ref(), &mut fseen, "feature", &f.name, &m.name)?;
             }
-            self.check_clash(
-                info.as_ref(),
-                &mut seen,
-                "member",
-                &m.name,
-                self.owner_name(id as u32),
-            )?;
-            members.push(r::Member {
-                name: m.name,
-                ty: TypeId(ty as u32),
-                optional: m.optional,
-                cond: m.cond,
-                features: m.features,
-                defined_in: TypeId(id as u32),
-            });
+            Local::Sourced => {
+                let mut buf = String::new();
+                for m in self.source_members(id) {
+                    let m = RawMember {
+                        name: m.name.clone(),
+                        ty_name: self.member_type(&m.ty, &mut buf),
+                        optional: m.optional,
+                        cond: m.cond.clone(),
+                        features: m.features.clone(),
+                    };
+                    self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
+                }
+            }
         }
         let mut resolved_branches = None;
         if let Some((tag, simple, variants, _)) = branches {
@@ -1997,7 +2069,7 @@ impl<'a> Builder<'a> {
                         base: base.map(|b| map(Some(b))),
                         members: match members {
                             ObjMembers::Resolved(m) => m.into_iter().map(member).collect(),
-                            ObjMembers::Declared(_) => Vec::new(),
+                            _ => Vec::new(),
                         },
                         local_start,
                         branches: branches
