@@ -71,8 +71,9 @@ pub(crate) fn release_of(path: &Path) -> Option<String> {
     None
 }
 
-/// Definitions, and the doc block of each.
-type Checked = (Vec<Definition>, Vec<Option<Box<doc::QapiDoc>>>);
+/// Definitions, and the doc blocks of those that have one, by index in order (most
+/// definitions of a large schema have none).
+type Checked = (Vec<Definition>, Vec<(usize, Box<doc::QapiDoc>)>);
 
 /// Checks each expression of `exprs` into a vector with room for `room` definitions:
 /// the definitions, and the doc block of each. The expressions are then freed.
@@ -83,7 +84,11 @@ fn check_exprs(
 ) -> Result<Checked> {
     let mut definitions = Vec::with_capacity(room);
     checker.check_exprs(&exprs, &mut definitions)?;
-    let docs: Vec<_> = exprs.iter_mut().map(|e| e.doc.take()).collect();
+    let docs: Vec<_> = exprs
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.doc.take()?)))
+        .collect();
     drop(exprs);
     Ok((definitions, docs))
 }
@@ -111,8 +116,9 @@ fn check_all_exprs(
     );
     let (mut definitions, mut docs) = first?;
     let (more, more_docs) = second?;
+    let offset = definitions.len();
     definitions.extend(more);
-    docs.extend(more_docs);
+    docs.extend(more_docs.into_iter().map(|(i, d)| (offset + i, d)));
     Ok((definitions, docs))
 }
 

@@ -382,20 +382,22 @@ impl Builder<'_> {
         Name::from(s.as_str())
     }
 
-    fn type_name(&mut self, t: &TypeRef, info: &Info) -> R<Name> {
+    fn type_name(&mut self, t: &TypeRef) -> R<Name> {
         match t {
             TypeRef::Named(n) => Ok(n.clone()),
-            TypeRef::Array(e) => self.array(e, Some(info)),
+            TypeRef::Array(e) => self.array(e, true),
         }
     }
 
     /// What declaring members `ms` does before the check: the array types they use
     /// are made (in order, as QEMU does) and their features noted. The members
     /// themselves are read from the definition when checked.
-    fn declare_members(&mut self, ms: &[model::Member], info: &Info) -> R<()> {
+    fn declare_members(&mut self, ms: &[model::Member]) -> R<()> {
         for m in ms {
-            self.type_name(&m.ty, info)?;
-            self.note_features(&m.features, info);
+            if let TypeRef::Array(e) = &m.ty {
+                self.array(e, true)?;
+            }
+            self.note_features(&m.features);
         }
         Ok(())
     }
@@ -406,14 +408,13 @@ impl Builder<'_> {
         &mut self,
         owner: &str,
         role: &str,
-        info: &Info,
         members: &[model::Member],
     ) -> R<Option<Name>> {
         if members.is_empty() {
             return Ok(None);
         }
         let name = self.name_of(&["q_obj_", owner, "-", role]);
-        self.declare_members(members, info)?;
+        self.declare_members(members)?;
         let e = self.implicit_struct(name.clone(), Role::Implicit, ObjMembers::Sourced);
         // Several users: only a duplicate definition, flagged later.
         self.put_unless_taken(e)?;
@@ -446,10 +447,9 @@ impl Builder<'_> {
         members: &Option<Members>,
         owner: &str,
         role: &str,
-        info: &Info,
     ) -> R<Option<Name>> {
         match members {
-            Some(Members::Inline(ms)) => self.implicit_object(owner, role, info, ms),
+            Some(Members::Inline(ms)) => self.implicit_object(owner, role, ms),
             Some(Members::Named(n)) => Ok(Some(n.clone())),
             None => Ok(None),
         }
@@ -462,11 +462,10 @@ impl Builder<'_> {
         ty: &TypeRef,
         cond: &Option<Cond>,
         owner: &Name,
-        info: &Info,
     ) -> R<RawVariant> {
         Ok(RawVariant {
             name: name.clone(),
-            ty_name: self.type_name(ty, info)?,
+            ty_name: self.type_name(ty)?,
             cond: cond.clone(),
             defined_in: owner.clone(),
             implicit: false,
@@ -479,11 +478,10 @@ impl Builder<'_> {
         if &*d.info().module == "builtin" {
             return Ok(());
         }
-        let info = Builder::info_of(d);
         let i = d.info();
         // What the definition's own members and branches are declared by.
         let owner = i.name.clone();
-        self.note_features(&i.features, &info);
+        self.note_features(&i.features);
         let src = self.cur;
         let base_ent = |kind: EntKind, is_type: bool| Ent {
             name: i.name.clone(),
@@ -498,7 +496,7 @@ impl Builder<'_> {
         match d {
             Definition::Enum(e) => {
                 for v in &e.values {
-                    self.note_features(&v.features, &info);
+                    self.note_features(&v.features);
                 }
                 let ent = base_ent(
                     EntKind::Enum {
@@ -510,7 +508,7 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Struct(s) => {
-                self.declare_members(&s.members, &info)?;
+                self.declare_members(&s.members)?;
                 let ent = base_ent(
                     EntKind::object(s.base.clone(), ObjMembers::Sourced, None),
                     true,
@@ -518,12 +516,12 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Union(u) => {
-                let base = self.object_named(&u.base, &i.name, "base", &info)?;
+                let base = self.object_named(&u.base, &i.name, "base")?;
                 let (local, branches) = match &u.discriminator {
                     Some(tag) => {
                         let mut vs = Vec::new();
                         for b in &u.branches {
-                            vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner, &info)?);
+                            vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner)?);
                         }
                         (Vec::new(), Some((tag.clone(), false, vs, None)))
                     }
@@ -531,7 +529,7 @@ impl Builder<'_> {
                         // 5.2 simple union: a wrapper per branch, an implicit enum.
                         let mut vs = Vec::new();
                         for b in &u.branches {
-                            let ty_name = self.type_name(&b.ty, &info)?;
+                            let ty_name = self.type_name(&b.ty)?;
                             let wrapper = self.simple_wrapper(&ty_name)?;
                             vs.push(RawVariant {
                                 name: b.name.clone(),
@@ -581,15 +579,15 @@ impl Builder<'_> {
             Definition::Alternate(a) => {
                 let mut vs = Vec::new();
                 for b in &a.branches {
-                    vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner, &info)?);
+                    vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner)?);
                 }
                 let ent = base_ent(EntKind::Alternate { variants: vs }, true);
                 self.put(ent, doc)
             }
             Definition::Command(c) => {
-                let arg_name = self.object_named(&c.data, &i.name, "arg", &info)?;
+                let arg_name = self.object_named(&c.data, &i.name, "arg")?;
                 let ret_name = match &c.returns {
-                    Some(t) => Some(self.type_name(t, &info)?),
+                    Some(t) => Some(self.type_name(t)?),
                     None => None,
                 };
                 let ent = base_ent(
@@ -612,7 +610,7 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Event(e) => {
-                let arg_name = self.object_named(&e.data, &i.name, "arg", &info)?;
+                let arg_name = self.object_named(&e.data, &i.name, "arg")?;
                 let ent = base_ent(
                     EntKind::Event {
                         arg_name,
@@ -855,7 +853,7 @@ impl<'a> Builder<'a> {
                 EntKind::Builtin(json),
                 true,
             ))?;
-            self.array(&name, None)?;
+            self.array(&name, false)?;
         }
         self.define(Builder::ent(
             self.q_empty.clone(),
@@ -891,8 +889,9 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// QEMU's `_make_array_type`: `ELEMList`, defined on first use.
-    fn array(&mut self, elem: &Name, info: Option<&Info>) -> R<Name> {
+    /// QEMU's `_make_array_type`: `ELEMList`, defined on first use (by the definition
+    /// being defined, unless `used` is false: a built-in's).
+    fn array(&mut self, elem: &Name, used: bool) -> R<Name> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         buf.push_str(elem);
@@ -906,7 +905,7 @@ impl<'a> Builder<'a> {
         let name = Name::from(buf.as_str());
         self.scratch = buf;
         {
-            let src = if info.is_some() { self.cur } else { NO_SOURCE };
+            let src = if used { self.cur } else { NO_SOURCE };
             let e = Builder::ent(
                 name.clone(),
                 "array",
@@ -923,11 +922,13 @@ impl<'a> Builder<'a> {
         Ok(name)
     }
 
-    fn note_features(&mut self, features: &[Feature], info: &Info) {
+    /// Notes the first use of each of `features` (by the definition being defined).
+    fn note_features(&mut self, features: &[Feature]) {
         for f in features {
-            if self.feature_seen.insert(f.name.clone()) {
-                self.feature_first
-                    .push((f.name.clone(), Some(info.clone())));
+            if !self.feature_seen.contains(&f.name) {
+                self.feature_seen.insert(f.name.clone());
+                let info = self.info_at(self.cur);
+                self.feature_first.push((f.name.clone(), info));
             }
         }
     }
@@ -940,8 +941,9 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Defines the definitions, whose doc comments are `docs`.
-    pub(crate) fn define_all(&mut self, docs: Vec<Option<Box<QapiDoc>>>) -> Result<()> {
+    /// Defines the definitions; `docs` are the doc blocks of those that have one, by
+    /// index in order.
+    pub(crate) fn define_all(&mut self, docs: Vec<(usize, Box<QapiDoc>)>) -> Result<()> {
         let defs = self.defs;
         if defs.len() >= NO_SOURCE as usize {
             return Err(err(None, "too many definitions"));
@@ -953,10 +955,11 @@ impl<'a> Builder<'a> {
         let room = defs.len().saturating_add(defs.len() / 2);
         self.ents.reserve(room);
         self.by_name.reserve(room);
-        let mut docs = docs.into_iter();
+        let mut docs = docs.into_iter().peekable();
         for (i, d) in (0..).zip(defs) {
             self.cur = i;
-            self.define_one(d, docs.next().flatten())?;
+            let doc = docs.next_if(|(j, _)| *j == i as usize).map(|(_, d)| d);
+            self.define_one(d, doc)?;
         }
         Ok(())
     }
