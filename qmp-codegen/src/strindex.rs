@@ -17,8 +17,19 @@ pub(crate) struct StrIndex {
 
 impl StrIndex {
     pub(crate) fn new() -> StrIndex {
+        StrIndex::with_capacity(0)
+    }
+
+    /// An index with room for `n` strings before it grows.
+    pub(crate) fn with_capacity(n: usize) -> StrIndex {
         StrIndex {
-            slots: vec![0; 64],
+            slots: vec![
+                0;
+                n.saturating_mul(2)
+                    .saturating_add(2)
+                    .next_power_of_two()
+                    .max(64)
+            ],
             len: 0,
             state: foldhash::fast::RandomState::default(),
         }

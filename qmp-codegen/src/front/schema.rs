@@ -291,6 +291,21 @@ impl Seen {
         None
     }
 
+    /// Room for `n` more names of `bytes` in all (C name, name and declarer), so that
+    /// a large enum or object does not grow the buffers many times over.
+    fn reserve(&mut self, n: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.entries.reserve(n);
+        let total = self.entries.len() + n;
+        if self.index.is_none() && total > Self::SCAN {
+            let mut ix = crate::strindex::StrIndex::with_capacity(total);
+            for (i, x) in self.entries.iter().enumerate() {
+                ix.insert(self.c(x), i);
+            }
+            self.index = Some(Box::new(ix));
+        }
+    }
+
     /// Empty again, keeping the buffers.
     fn clear(&mut self) {
         self.text.clear();
@@ -1147,7 +1162,12 @@ impl<'a> Builder<'a> {
             EntKind::Enum { .. } => {
                 // A buffer of an earlier check, if any: a large schema has many enums.
                 let mut seen = self.seen_pool.pop().unwrap_or_default();
-                for v in self.values(id) {
+                let values = self.values(id);
+                if values.len() > Seen::SCAN {
+                    let bytes = values.iter().map(|v| 2 * v.name.len() + name.len()).sum();
+                    seen.reserve(values.len(), bytes);
+                }
+                for v in values {
                     self.check_clash(info.as_ref(), &mut seen, "value", &v.name, &name)?;
                 }
                 seen.clear();
@@ -1347,6 +1367,10 @@ impl<'a> Builder<'a> {
             };
             let base_members = base_members.resolved();
             self.add_work(id, base_members.len())?;
+            let n = base_members.len() + n_local;
+            if n > Seen::SCAN {
+                seen.reserve(n, n * 32);
+            }
             for m in base_members {
                 self.check_clash(
                     info.as_ref(),
@@ -1361,6 +1385,9 @@ impl<'a> Builder<'a> {
             base_id = Some(TypeId(base as u32));
         } else {
             members.reserve_exact(n_local);
+            if n_local > Seen::SCAN {
+                seen.reserve(n_local, n_local * 32);
+            }
         }
         let local_start = members.len();
         match local {
