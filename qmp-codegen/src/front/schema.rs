@@ -5,6 +5,10 @@
 //! implicit union branches and checking clashes, exactly once. Doc comments are
 //! connected to what they document and checked.
 //!
+//! Entities refer to the definitions (kept in the schema) for what they share with
+//! them (location, module, condition, features, members, enum values) rather than
+//! copying it: a large schema holds hundreds of thousands of entities at once.
+//!
 //! The result is the [`Resolved`](crate::resolved::Resolved) schema.
 
 use super::doc::QapiDoc;
@@ -42,8 +46,9 @@ enum State {
 type RawBranches = (Name, bool, Vec<RawVariant>, Option<TypeId>);
 
 /// An object member as declared, before its type is resolved (it then becomes an
-/// [`r::Member`] whose `ty` and `defined_in` are entity indexes until `finish`). It is
-/// declared by the entity whose `local` it is in.
+/// [`r::Member`] whose `ty` and `defined_in` are entity indexes until `finish`): one
+/// QEMU makes ([`ObjMembers::Declared`]), or one read from a definition when checked.
+/// It is declared by the entity being checked.
 #[derive(Clone)]
 struct RawMember {
     name: Name,
