@@ -415,7 +415,7 @@ impl Builder<'_> {
     fn declare_members(&mut self, ms: &[model::Member]) -> R<()> {
         for m in ms {
             if let TypeRef::Array(e) = &m.ty {
-                self.array(e, true)?;
+                self.array_id(e, true)?;
             }
             self.note_features(&m.features);
         }
@@ -500,7 +500,7 @@ impl Builder<'_> {
         }
         let i = d.info();
         // What the definition's own members and branches are declared by.
-        let owner = i.name.clone();
+        let owner = &i.name;
         self.note_features(&i.features);
         let src = self.cur;
         let base_ent = |kind: EntKind, is_type: bool| Ent {
@@ -541,7 +541,7 @@ impl Builder<'_> {
                     Some(tag) => {
                         let mut vs = Vec::new();
                         for b in &u.branches {
-                            vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner)?);
+                            vs.push(self.variant(&b.name, &b.ty, &b.cond, owner)?);
                         }
                         (Vec::new(), Some((tag.clone(), false, vs, None)))
                     }
@@ -599,7 +599,7 @@ impl Builder<'_> {
             Definition::Alternate(a) => {
                 let mut vs = Vec::new();
                 for b in &a.branches {
-                    vs.push(self.variant(&b.name, &b.ty, &b.cond, &owner)?);
+                    vs.push(self.variant(&b.name, &b.ty, &b.cond, owner)?);
                 }
                 let ent = base_ent(EntKind::Alternate { variants: vs }, true);
                 self.put(ent, doc)
@@ -912,6 +912,12 @@ impl<'a> Builder<'a> {
     /// QEMU's `_make_array_type`: `ELEMList`, defined on first use (by the definition
     /// being defined, unless `used` is false: a built-in's).
     fn array(&mut self, elem: &Name, used: bool) -> R<Name> {
+        let id = self.array_id(elem, used)?;
+        Ok(self.ents[id].name.clone())
+    }
+
+    /// [`Builder::array`], giving the array type's entity.
+    fn array_id(&mut self, elem: &Name, used: bool) -> R<usize> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         buf.push_str(elem);
@@ -919,27 +925,24 @@ impl<'a> Builder<'a> {
         if let Some(&v) = self.by_name.get(buf.as_str()) {
             if Slot::is_type(v) {
                 self.scratch = buf;
-                return Ok(self.ents[Slot::ent(v)].name.clone());
+                return Ok(Slot::ent(v));
             }
         }
         let name = Name::from(buf.as_str());
         self.scratch = buf;
-        {
-            let src = if used { self.cur } else { NO_SOURCE };
-            let e = Builder::ent(
-                name.clone(),
-                "array",
-                src,
-                Role::Array,
-                EntKind::Array {
-                    elem_name: elem.clone(),
-                    elem: None,
-                },
-                true,
-            );
-            self.define(e)?;
-        }
-        Ok(name)
+        let src = if used { self.cur } else { NO_SOURCE };
+        let e = Builder::ent(
+            name,
+            "array",
+            src,
+            Role::Array,
+            EntKind::Array {
+                elem_name: elem.clone(),
+                elem: None,
+            },
+            true,
+        );
+        self.define(e)
     }
 
     /// Notes the first use of each of `features` (by the definition being defined).
