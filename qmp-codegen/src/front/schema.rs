@@ -49,7 +49,6 @@ type RawBranches = (Name, bool, Vec<RawVariant>, Option<TypeId>);
 /// [`r::Member`] whose `ty` and `defined_in` are entity indexes until `finish`): one
 /// QEMU makes ([`ObjMembers::Declared`]), or one read from a definition when checked.
 /// It is declared by the entity being checked.
-#[derive(Clone)]
 struct RawMember {
     name: Name,
     ty_name: Name,
@@ -119,12 +118,6 @@ enum ObjMembers {
     Resolved(Vec<r::Member>),
 }
 
-/// The members an object declares, taken for its check.
-enum Local {
-    Sourced,
-    Declared(Vec<RawMember>),
-}
-
 impl ObjMembers {
     /// The resolved members (none before the check).
     fn resolved(&self) -> &[r::Member] {
@@ -134,16 +127,15 @@ impl ObjMembers {
         }
     }
 
-    /// The declared members, taken for the check (none once checked), leaving none
-    /// resolved yet.
-    fn take_declared(&mut self) -> Local {
+    /// The declared members (`Sourced` or `Declared`), taken for the check, leaving
+    /// none resolved yet. Once checked, none.
+    fn take_declared(&mut self) -> ObjMembers {
         match std::mem::replace(self, ObjMembers::Resolved(Vec::new())) {
-            ObjMembers::Sourced => Local::Sourced,
-            ObjMembers::Declared(l) => Local::Declared(l),
             resolved @ ObjMembers::Resolved(_) => {
                 *self = resolved;
-                Local::Declared(Vec::new())
+                ObjMembers::Declared(Vec::new())
             }
+            declared => declared,
         }
     }
 }
@@ -192,6 +184,40 @@ struct Ent {
     state: State,
     /// A type (not a command or event).
     is_type: bool,
+}
+
+impl Ent {
+    /// The definition this is or was made for (none for built-ins).
+    fn source<'d>(&self, defs: &'d [Definition]) -> Option<&'d Definition> {
+        defs.get(self.src as usize)
+    }
+
+    /// Its own condition: its definition's, for the definition itself and the
+    /// implicit types with its condition (arrays and wrappers take theirs from another
+    /// type: [`Builder::finish`]).
+    fn own_cond<'d>(&self, defs: &'d [Definition]) -> Option<&'d Cond> {
+        match self.role {
+            Role::Defined | Role::Implicit => self.source(defs)?.info().cond.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// What only a definition itself has (features, facts): its info, if it is one.
+    fn defined<'d>(&self, defs: &'d [Definition]) -> Option<&'d model::Info> {
+        match self.role {
+            Role::Defined => self.source(defs).map(Definition::info),
+            _ => None,
+        }
+    }
+
+    /// Its values, if it is an enum: a defined one's are its definition's.
+    fn values<'s>(&'s self, defs: &'s [Definition]) -> &'s [model::EnumValue] {
+        match (&self.kind, self.role, self.source(defs)) {
+            (EntKind::Enum { .. }, Role::Defined, Some(Definition::Enum(e))) => &e.values,
+            (EntKind::Enum { values, .. }, _, _) => values,
+            _ => &[],
+        }
+    }
 }
 
 /// [`Ent::src`] of built-in types.
@@ -297,8 +323,12 @@ impl Seen {
     }
 
     /// Room for `n` more names of `bytes` in all (C name, name and declarer), so that
-    /// a large enum or object does not grow the buffers many times over.
+    /// a large enum or object does not grow the buffers many times over (nothing for
+    /// the usual handful).
     fn reserve(&mut self, n: usize, bytes: usize) {
+        if n <= Self::SCAN {
+            return;
+        }
         self.text.reserve(bytes);
         self.entries.reserve(n);
         let total = self.entries.len() + n;
@@ -806,11 +836,6 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The definition entity `id` is or was made for.
-    fn source(&self, id: usize) -> Option<&'a Definition> {
-        self.defs.get(self.ents[id].src as usize)
-    }
-
     /// Where errors about definition `src` go (none for built-ins).
     fn info_at(&self, src: u32) -> Option<Info> {
         self.defs.get(src as usize).map(Builder::info_of)
@@ -821,31 +846,16 @@ impl<'a> Builder<'a> {
         self.info_at(self.ents[id].src)
     }
 
-    /// Entity `id`'s own condition: its definition's, for the definition itself and
-    /// the implicit types with its condition (arrays and wrappers have theirs from
-    /// another type: [`Builder::finish`]).
-    fn own_cond(&self, id: usize) -> Option<&'a Cond> {
-        match self.ents[id].role {
-            Role::Defined | Role::Implicit => self.source(id)?.info().cond.as_ref(),
-            _ => None,
-        }
-    }
-
     /// The values of enum `id` (none if it is not an enum).
     fn values(&self, id: usize) -> &[model::EnumValue] {
-        match (&self.ents[id].kind, self.ents[id].role, self.source(id)) {
-            (EntKind::Enum { .. }, Role::Defined, Some(Definition::Enum(e))) => &e.values,
-            (EntKind::Enum { values, .. }, _, _) => values,
-            _ => &[],
-        }
+        self.ents[id].values(self.defs)
     }
 
     /// Entity `id`'s features (a definition's; implicit types have none).
     fn features(&self, id: usize) -> &'a [Feature] {
-        match (&self.ents[id].role, self.source(id)) {
-            (Role::Defined, Some(d)) => &d.info().features,
-            _ => &[],
-        }
+        self.ents[id]
+            .defined(self.defs)
+            .map_or(&[], |i| &i.features)
     }
 
     /// An implicit struct with the members `local`, made for the definition being
@@ -919,14 +929,9 @@ impl<'a> Builder<'a> {
     /// [`Builder::array`], giving the array type's entity.
     fn array_id(&mut self, elem: &Name, used: bool) -> R<usize> {
         let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
-        buf.push_str(elem);
-        buf.push_str("List");
-        if let Some(&v) = self.by_name.get(buf.as_str()) {
-            if Slot::is_type(v) {
-                self.scratch = buf;
-                return Ok(Slot::ent(v));
-            }
+        if let Some(id) = self.existing_array(elem, &mut buf) {
+            self.scratch = buf;
+            return Ok(id);
         }
         let name = Name::from(buf.as_str());
         self.scratch = buf;
@@ -943,6 +948,16 @@ impl<'a> Builder<'a> {
             true,
         );
         self.define(e)
+    }
+
+    /// The entity of the array type of `elem`, if defined; `buf` is left holding its
+    /// name.
+    fn existing_array(&self, elem: &str, buf: &mut String) -> Option<usize> {
+        buf.clear();
+        buf.push_str(elem);
+        buf.push_str("List");
+        let v = *self.by_name.get(buf.as_str())?;
+        Slot::is_type(v).then(|| Slot::ent(v))
     }
 
     /// Notes the first use of each of `features` (by the definition being defined).
@@ -1171,10 +1186,8 @@ impl<'a> Builder<'a> {
                 // A buffer of an earlier check, if any: a large schema has many enums.
                 let mut seen = self.seen_pool.pop().unwrap_or_default();
                 let values = self.values(id);
-                if values.len() > Seen::SCAN {
-                    let bytes = values.iter().map(|v| 2 * v.name.len() + name.len()).sum();
-                    seen.reserve(values.len(), bytes);
-                }
+                let bytes = values.iter().map(|v| 2 * v.name.len() + name.len()).sum();
+                seen.reserve(values.len(), bytes);
                 for v in values {
                     self.check_clash(info.as_ref(), &mut seen, "value", &v.name, &name)?;
                 }
@@ -1262,7 +1275,7 @@ impl<'a> Builder<'a> {
             Some(Members::Inline(ms)) => ms.as_slice(),
             _ => &[],
         };
-        match (self.ents[id].role, self.source(id)) {
+        match (self.ents[id].role, self.ents[id].source(self.defs)) {
             (Role::Defined, Some(Definition::Struct(s))) => &s.members,
             (Role::Implicit, Some(Definition::Union(u))) => inline(&u.base),
             (Role::Implicit, Some(Definition::Command(c))) => inline(&c.data),
@@ -1276,15 +1289,10 @@ impl<'a> Builder<'a> {
     fn member_type(&self, t: &TypeRef, buf: &mut String) -> Name {
         match t {
             TypeRef::Named(n) => n.clone(),
-            TypeRef::Array(e) => {
-                buf.clear();
-                buf.push_str(e);
-                buf.push_str("List");
-                match self.by_name.get(buf.as_str()) {
-                    Some(&v) => self.ents[Slot::ent(v)].name.clone(),
-                    None => Name::from(buf.as_str()),
-                }
-            }
+            TypeRef::Array(e) => match self.existing_array(e, buf) {
+                Some(id) => self.ents[id].name.clone(),
+                None => Name::from(buf.as_str()),
+            },
         }
     }
 
@@ -1347,8 +1355,9 @@ impl<'a> Builder<'a> {
             _ => return Ok(()),
         };
         let n_local = match &local {
-            Local::Declared(ms) => ms.len(),
-            Local::Sourced => self.source_members(id).len(),
+            ObjMembers::Sourced => self.source_members(id).len(),
+            ObjMembers::Declared(ms) => ms.len(),
+            ObjMembers::Resolved(_) => 0,
         };
         // A buffer of an earlier check, if any: a large schema checks many objects.
         let mut seen = self.seen_pool.pop().unwrap_or_default();
@@ -1376,9 +1385,7 @@ impl<'a> Builder<'a> {
             let base_members = base_members.resolved();
             self.add_work(id, base_members.len())?;
             let n = base_members.len() + n_local;
-            if n > Seen::SCAN {
-                seen.reserve(n, n * 32);
-            }
+            seen.reserve(n, n * 32);
             for m in base_members {
                 self.check_clash(
                     info.as_ref(),
@@ -1393,18 +1400,17 @@ impl<'a> Builder<'a> {
             base_id = Some(TypeId(base as u32));
         } else {
             members.reserve_exact(n_local);
-            if n_local > Seen::SCAN {
-                seen.reserve(n_local, n_local * 32);
-            }
+            seen.reserve(n_local, n_local * 32);
         }
         let local_start = members.len();
         match local {
-            Local::Declared(ms) => {
+            ObjMembers::Declared(ms) => {
                 for m in ms {
                     self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
                 }
             }
-            Local::Sourced => {
+            ObjMembers::Resolved(_) => {}
+            ObjMembers::Sourced => {
                 let mut buf = String::new();
                 for m in self.source_members(id) {
                     let m = RawMember {
@@ -1990,17 +1996,6 @@ impl<'a> Builder<'a> {
                 },
             })
         };
-        let own_cond = |e: &Ent| -> Option<Cond> {
-            match e.role {
-                Role::Defined | Role::Implicit => defs.get(e.src as usize)?.info().cond.clone(),
-                _ => None,
-            }
-        };
-        // What only a definition itself has: its features and facts.
-        let defined = |e: &Ent| match e.role {
-            Role::Defined => defs.get(e.src as usize).map(|d| d.info()),
-            _ => None,
-        };
         // Moved out, not cloned: the builder is done with them.
         // Entity indexes become type ids in place.
         let member = |mut m: r::Member| {
@@ -2022,14 +2017,14 @@ impl<'a> Builder<'a> {
             .enumerate()
             .filter_map(|(i, e)| match (&e.kind, &e.role) {
                 (EntKind::Array { elem: Some(el), .. }, _) => {
-                    Some((i, self.own_cond(el.0 as usize).cloned()))
+                    Some((i, self.ents[el.0 as usize].own_cond(defs).cloned()))
                 }
                 (EntKind::Object { members, .. }, Role::Wrapper) => Some((
                     i,
                     members
                         .resolved()
                         .first()
-                        .and_then(|m| self.own_cond(m.ty.0 as usize).cloned()),
+                        .and_then(|m| self.ents[m.ty.0 as usize].own_cond(defs).cloned()),
                 )),
                 _ => None,
             })
@@ -2065,8 +2060,8 @@ impl<'a> Builder<'a> {
         for (i, e) in ents.into_iter().enumerate() {
             let doc = e.doc.map(|d| Box::new(self.docs[d as usize].to_doc()));
             let origin = origin(&e);
-            let cond = own_cond(&e);
-            let (features, facts) = match defined(&e) {
+            let cond = e.own_cond(defs).cloned();
+            let (features, facts) = match e.defined(defs) {
                 Some(i) => (i.features.clone(), i.facts.clone()),
                 None => Default::default(),
             };
@@ -2074,27 +2069,17 @@ impl<'a> Builder<'a> {
             if e.is_type {
                 let kind = match e.kind {
                     EntKind::Builtin(j) => r::TypeKind::Builtin(j),
-                    EntKind::Enum { values, prefix } => r::TypeKind::Enum(r::EnumType {
-                        values: match (e.role, defs.get(e.src as usize)) {
-                            (Role::Defined, Some(Definition::Enum(d))) => d
-                                .values
-                                .iter()
-                                .map(|v| r::EnumMember {
-                                    name: v.name.clone(),
-                                    cond: v.cond.clone(),
-                                    features: v.features.clone(),
-                                })
-                                .collect(),
-                            _ => values
-                                .into_iter()
-                                .map(|v| r::EnumMember {
-                                    name: v.name,
-                                    cond: v.cond,
-                                    features: v.features,
-                                })
-                                .collect(),
-                        },
-                        prefix,
+                    EntKind::Enum { ref prefix, .. } => r::TypeKind::Enum(r::EnumType {
+                        values: e
+                            .values(defs)
+                            .iter()
+                            .map(|v| r::EnumMember {
+                                name: v.name.clone(),
+                                cond: v.cond.clone(),
+                                features: v.features.clone(),
+                            })
+                            .collect(),
+                        prefix: prefix.clone(),
                     }),
                     EntKind::Array { elem, .. } => r::TypeKind::Array(map(elem)),
                     EntKind::Object {
