@@ -28,38 +28,72 @@ use std::sync::Arc;
 pub const FORMAT: &str = "qmp-codegen-snapshot/2";
 const FORMAT_1: &str = "qmp-codegen-snapshot/1";
 
-/// Release numbers from QEMU's documentation of a definition, kept in snapshots.
+/// Release numbers from QEMU's documentation of a definition, kept in snapshots:
+/// the definition's `Since:` release, and those of members and enum values whose
+/// description says `(since X.Y)`. Most definitions of a large schema have none, so
+/// none take one pointer.
+///
+/// ```
+/// use qmp_codegen::snapshot::Facts;
+/// let f = Facts::new(Some("8.2".into()), vec![("fast".into(), "9.0".into())]);
+/// assert_eq!(f.since(), Some("8.2"));
+/// assert_eq!(f.member("fast"), Some("9.0"));
+/// assert!(Facts::default().is_empty());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// The definition's `Since:` release (`8.2`).
-    pub since: Option<String>,
-    /// Members and enum values whose description says `(since X.Y)`.
-    pub member_since: Vec<(String, String)>,
+pub struct Facts(Option<Box<Known>>);
+
+/// What [`Facts`] holds when it holds anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Known {
+    since: Option<String>,
+    member_since: Vec<(String, String)>,
 }
 
 impl Facts {
+    /// Facts: the definition's release, and its members' and values' (by name).
+    pub fn new(since: Option<String>, member_since: Vec<(String, String)>) -> Facts {
+        if since.is_none() && member_since.is_empty() {
+            return Facts(None);
+        }
+        Facts(Some(Box::new(Known {
+            since,
+            member_since,
+        })))
+    }
+
     /// The facts of a doc comment.
     pub fn from_doc(doc: &crate::doc::Doc) -> Facts {
-        Facts {
-            since: doc.since.as_deref().and_then(leading_release),
-            member_since: doc
-                .members
+        Facts::new(
+            doc.since.as_deref().and_then(leading_release),
+            doc.members
                 .iter()
                 .filter_map(|m| since_in(&m.text).map(|v| (m.name.clone(), v)))
                 .collect(),
-        }
+        )
+    }
+
+    /// The definition's `Since:` release (`8.2`).
+    pub fn since(&self) -> Option<&str> {
+        self.0.as_ref()?.since.as_deref()
+    }
+
+    /// Members and enum values documented to exist since a release, with it.
+    pub fn member_since(&self) -> &[(String, String)] {
+        self.0.as_ref().map_or(&[], |k| &k.member_since)
     }
 
     /// The release a member or value is documented to exist since.
     pub fn member(&self, name: &str) -> Option<&str> {
-        self.member_since
+        self.member_since()
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.since.is_none() && self.member_since.is_empty()
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
     }
 }
 
@@ -245,12 +279,12 @@ fn definition_json(d: &Definition, old_conds: bool) -> Value {
         Some(doc) => Facts::from_doc(doc),
         None => info.facts.clone(),
     };
-    if let Some(s) = &facts.since {
-        m.insert("since".into(), Value::String(s.clone()));
+    if let Some(s) = facts.since() {
+        m.insert("since".into(), Value::String(s.to_owned()));
     }
-    if !facts.member_since.is_empty() {
+    if !facts.member_since().is_empty() {
         let ms: Map<String, Value> = facts
-            .member_since
+            .member_since()
             .iter()
             .map(|(n, v)| (n.clone(), Value::String(v.clone())))
             .collect();
@@ -437,16 +471,17 @@ pub(crate) fn read(file: &str, text: &str, dialect: Option<crate::Dialect>) -> R
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
-        let mut facts = Facts {
-            since: obj.get("since").and_then(Value::as_str).map(str::to_owned),
-            member_since: Vec::new(),
-        };
-        if let Some(ms) = obj.get("member-since").and_then(Value::as_object) {
-            facts.member_since = ms
-                .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                .collect();
-        }
+        let facts = Facts::new(
+            obj.get("since").and_then(Value::as_str).map(str::to_owned),
+            obj.get("member-since")
+                .and_then(Value::as_object)
+                .map(|ms| {
+                    ms.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
         let mut expr = Vec::new();
         for (k, v) in obj {
             if matches!(k.as_str(), "module" | "since" | "member-since") {
@@ -459,7 +494,7 @@ pub(crate) fn read(file: &str, text: &str, dialect: Option<crate::Dialect>) -> R
             location: Location::new(file.clone(), line, Arc::from([])),
             doc: None,
             module: Arc::from(module),
-            facts: (!facts.is_empty()).then(|| Box::new(facts)),
+            facts,
         });
     }
     Ok(Parsed {

@@ -846,10 +846,9 @@ impl Checker<'_> {
             cond,
             features,
             doc: doc.as_ref().map(|d| Box::new(d.to_doc())),
-            facts: match (&top.facts, &doc) {
-                (Some(f), _) => (**f).clone(),
-                (None, Some(d)) => crate::snapshot::Facts::from_doc(&d.to_doc()),
-                (None, None) => Default::default(),
+            facts: match &doc {
+                Some(d) if top.facts.is_empty() => crate::snapshot::Facts::from_doc(&d.to_doc()),
+                _ => top.facts.clone(),
             },
         };
         let flag = |k: &str| get(expr, k).is_some();

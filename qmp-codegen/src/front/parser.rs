@@ -56,13 +56,13 @@ impl Val {
 pub(crate) struct TopExpr {
     pub(crate) expr: Vec<(Name, Val)>,
     pub(crate) location: Location,
-    /// Boxed, as are the facts: most expressions have neither, and a large schema
-    /// holds hundreds of thousands of expressions at once.
+    /// Boxed (as [`Facts`](crate::snapshot::Facts) are): most expressions have
+    /// neither, and a large schema holds hundreds of thousands of expressions at once.
     pub(crate) doc: Option<Box<QapiDoc>>,
     /// The file (module) the expression is in, relative to the top file's directory.
     pub(crate) module: Arc<str>,
     /// Facts a snapshot carries beside the expression (`since` versions).
-    pub(crate) facts: Option<Box<crate::snapshot::Facts>>,
+    pub(crate) facts: crate::snapshot::Facts,
 }
 
 /// The schema's pragmas, in the names of the newest dialect; a later setting of a key
@@ -415,7 +415,7 @@ impl<'s> State<'s> {
                     location,
                     doc: doc.map(Box::new),
                     module: module.clone(),
-                    facts: None,
+                    facts: Default::default(),
                 });
                 continue;
             }

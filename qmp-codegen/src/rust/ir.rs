@@ -1448,7 +1448,7 @@ impl<'m> B<'m> {
             }
         }
         let deprecated = cmd.features.iter().any(|f| f.name == "deprecated");
-        let avail = self.avail(c.present, cmd.facts.since.as_deref(), self.all);
+        let avail = self.avail(c.present, cmd.facts.since(), self.all);
         let doc = if self.opts.docs {
             self.item_doc(
                 "Command",
@@ -1457,7 +1457,7 @@ impl<'m> B<'m> {
                 &cmd.features,
                 &cmd.cond,
                 c.present,
-                cmd.facts.since.as_deref(),
+                cmd.facts.since(),
                 "command",
                 &cmd.origin.module,
                 &args,
@@ -1494,7 +1494,7 @@ impl<'m> B<'m> {
                 &ev.features,
                 &ev.cond,
                 e.present,
-                ev.facts.since.as_deref(),
+                ev.facts.since(),
                 "event",
                 &ev.origin.module,
                 &data,
@@ -1509,7 +1509,7 @@ impl<'m> B<'m> {
             doc,
             data,
             deprecated,
-            avail: self.avail(e.present, ev.facts.since.as_deref(), self.all),
+            avail: self.avail(e.present, ev.facts.since(), self.all),
         }
     }
 
@@ -1743,11 +1743,7 @@ impl<'m> B<'m> {
         };
         let mut lines = B::body(doc, format!("{what} `{name}`."));
         let mut notes = self.notes(&t.features, doc, &t.cond);
-        notes.push(self.describe_avail(&self.avail(
-            mt.present,
-            t.facts.since.as_deref(),
-            self.all,
-        )));
+        notes.push(self.describe_avail(&self.avail(mt.present, t.facts.since(), self.all)));
         let objtype = match kind {
             IrKind::Enum { .. } => "enum",
             IrKind::Alternate { .. } => "alternate",
