@@ -39,6 +39,7 @@ options:
   --min-qemu RELEASE   the oldest release the generated types must hold for
   --guest-agent        link items to the guest agent's reference manual
   --no-links           no links to QEMU's reference manual
+-h, --help prints this; -V, --version the version.
 Exit status: 0 success, 1 schema error or differences found (diff), 2 usage error.";
 
 #[derive(Default)]
@@ -108,7 +109,12 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if cmd == "-h" || cmd == "--help" || cmd == "help" {
+    if cmd == "-V" || cmd == "--version" {
+        println!("qmp-codegen {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    // Help, asked for anywhere: `qmp-codegen check --help` too.
+    if cmd == "help" || argv.iter().any(|a| a == "-h" || a == "--help") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
