@@ -93,15 +93,26 @@ fn check_exprs(
     Ok((definitions, docs))
 }
 
+/// At least this many expressions are checked in two halves at once.
+const CHECK_SPLIT_MIN: usize = 1 << 14;
+
 /// Checks every expression: the definitions, and the doc block of each. When the file
-/// was read in two halves (`Parsed::rest`), the thread that read the second checks its
-/// expressions (then frees them) while this one does the first's. The outcome and the
-/// error are those of one thread doing it all, in source order.
+/// was read in two halves (`Parsed::rest`), or there are many expressions, another
+/// thread checks the second half (then frees it) while this one does the first. The
+/// outcome and the error are those of one thread doing it all, in source order.
 fn check_all_exprs(
     checker: &expr::Checker,
-    first: Vec<parser::TopExpr>,
-    rest: Vec<parser::TopExpr>,
+    mut first: Vec<parser::TopExpr>,
+    mut rest: Vec<parser::TopExpr>,
 ) -> Result<Checked> {
+    // Many expressions read in one go (from included files, or a top file that could
+    // not be cut) are checked in two halves all the same.
+    let split_for_tests = parser::SPLIT_MIN_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed);
+    if rest.is_empty()
+        && (first.len() >= CHECK_SPLIT_MIN || (split_for_tests != 0 && first.len() > 1))
+    {
+        rest = first.split_off(first.len() / 2);
+    }
     if rest.is_empty() {
         let n = first.len();
         return check_exprs(checker, first, n);

@@ -272,9 +272,8 @@ fn parse_halves(
         let r = st.file_at(name, text, first_line, Arc::from([]), &chain);
         (r, st)
     };
-    let (a, b) = super::par::both(
+    let (a, b) = super::par::apart(
         "qapi-parse",
-        None,
         || half(&text[..cut], 1, false),
         || half(&text[cut..], first_line, true),
     );

@@ -473,6 +473,18 @@ impl Builder<'_> {
 
     /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
     fn simple_wrapper(&mut self, ty: &Name) -> R<Name> {
+        // Most branches of a large schema share their wrapper: look it up before
+        // making one.
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        buf.push_str("q_obj_");
+        buf.push_str(ty);
+        buf.push_str("-wrapper");
+        let taken = self.by_name.get(buf.as_str()).map(|&v| Slot::ent(v));
+        self.scratch = buf;
+        if let Some(id) = taken {
+            return Ok(self.ents[id].name.clone());
+        }
         let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
         let data = RawMember {
             name: "data".into(),
@@ -672,6 +684,33 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
         }
+    }
+}
+
+/// At most how many entities definition `d` makes: its own, and the implicit types
+/// it may make (the array types it uses, an object of the members it gives inline,
+/// the wrappers and tag enum of a 5.2 simple union).
+fn entities_bound(d: &Definition) -> usize {
+    let array = |t: &TypeRef| usize::from(matches!(t, TypeRef::Array(_)));
+    let arrays = |ms: &[model::Member]| ms.iter().map(|m| array(&m.ty)).sum::<usize>();
+    let inline = |m: &Option<Members>| match m {
+        Some(Members::Inline(ms)) => 1 + arrays(ms),
+        _ => 0,
+    };
+    1 + match d {
+        Definition::Enum(_) => 0,
+        Definition::Struct(s) => arrays(&s.members),
+        Definition::Union(u) => {
+            let simple = if u.discriminator.is_none() {
+                u.branches.len() + 1
+            } else {
+                0
+            };
+            inline(&u.base) + u.branches.iter().map(|b| array(&b.ty)).sum::<usize>() + simple
+        }
+        Definition::Alternate(a) => a.branches.iter().map(|b| array(&b.ty)).sum(),
+        Definition::Command(c) => inline(&c.data) + c.returns.as_ref().map_or(0, array),
+        Definition::Event(e) => inline(&e.data),
     }
 }
 
@@ -987,10 +1026,9 @@ impl<'a> Builder<'a> {
             return Err(err(None, "too many definitions"));
         }
         self.predefineds()?;
-        // Each definition makes an entity, and often an implicit one more. Room for
-        // them at once: growing the tables would copy them (a 16 MB schema has some
-        // 100 MB of entities).
-        let room = defs.len().saturating_add(defs.len() / 2);
+        // Room for every entity at once: growing the tables would copy them (a 16 MB
+        // schema has some 100 MB of entities).
+        let room = defs.iter().map(entities_bound).sum::<usize>();
         self.ents.reserve(room);
         self.by_name.reserve(room);
         let mut docs = docs.into_iter().peekable();
