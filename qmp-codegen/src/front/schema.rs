@@ -487,7 +487,7 @@ impl Builder<'_> {
         }
         let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
         let data = RawMember {
-            name: "data".into(),
+            name: self.word_data.clone(),
             ty_name: ty.clone(),
             optional: false,
             cond: None,
@@ -498,7 +498,8 @@ impl Builder<'_> {
             Role::Wrapper,
             ObjMembers::Declared(vec![data]),
         );
-        self.put_unless_taken(e)?;
+        // Not taken: looked up above.
+        self.define(e)?;
         Ok(name)
     }
 
@@ -591,8 +592,13 @@ impl Builder<'_> {
                         // 5.2 simple union: a wrapper per branch, an implicit enum.
                         let mut vs = Vec::new();
                         for b in &u.branches {
-                            let ty_name = self.type_name(&b.ty)?;
-                            let wrapper = self.simple_wrapper(&ty_name)?;
+                            let wrapper = match &b.ty {
+                                TypeRef::Named(n) => self.simple_wrapper(n)?,
+                                TypeRef::Array(e) => {
+                                    let array = self.array(e, true)?;
+                                    self.simple_wrapper(&array)?
+                                }
+                            };
                             vs.push(RawVariant {
                                 name: b.name.clone(),
                                 ty_name: wrapper,
@@ -625,13 +631,13 @@ impl Builder<'_> {
                         );
                         self.put(e, None)?;
                         let tag = RawMember {
-                            name: "type".into(),
+                            name: self.word_type.clone(),
                             ty_name: kind_name,
                             optional: false,
                             cond: None,
                             features: Vec::new(),
                         };
-                        (vec![tag], Some(("type".into(), true, vs, None)))
+                        (vec![tag], Some((self.word_type.clone(), true, vs, None)))
                     }
                 };
                 let local = ObjMembers::Declared(local);
@@ -752,6 +758,9 @@ pub(crate) struct Builder<'a> {
     scratch: String,
     /// `q_empty`, the type of a union's implicit branches, made once.
     q_empty: Name,
+    /// The names of 5.2's simple unions' tag member and wrapped member, made once.
+    word_type: Name,
+    word_data: Name,
     /// How many object checks are running, one inside another (bases, branches,
     /// arguments checked before their user).
     depth: usize,
@@ -810,6 +819,8 @@ impl<'a> Builder<'a> {
             seen_pool: Vec::new(),
             scratch: String::new(),
             q_empty: Name::from("q_empty"),
+            word_type: Name::from("type"),
+            word_data: Name::from("data"),
             depth: 0,
             work: std::cell::Cell::new(0),
             docs: Vec::new(),
