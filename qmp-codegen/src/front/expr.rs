@@ -283,17 +283,20 @@ impl Checker<'_> {
         enum_member: bool,
         permit_upper: bool,
     ) -> R<()> {
-        let mut member: String = name.to_owned();
-        if allow_optional {
-            if let Some(m) = name.strip_prefix('*') {
-                member = m.to_owned();
+        // Copied only when QEMU's check prefixes it (values starting with a digit).
+        let member: std::borrow::Cow<str> = {
+            let m = match name.strip_prefix('*') {
+                Some(m) if allow_optional => m,
+                _ => name,
+            };
+            if enum_member && m.starts_with(|c: char| c.is_numeric()) {
+                format!("D{m}").into()
+            } else {
+                m.into()
             }
-        }
-        if enum_member && member.starts_with(|c: char| c.is_numeric()) {
-            member = format!("D{member}");
-        }
+        };
         let valid = {
-            let mut rest = member.as_str();
+            let mut rest: &str = &member;
             let mut ok = true;
             if let Some(r) = rest.strip_prefix("__") {
                 // `__[a-zA-Z0-9.-]+_`: greedy, so up to the last `_` that leaves a
@@ -320,7 +323,14 @@ impl Checker<'_> {
         if !valid || c_name_starts_with(&member, "q_") {
             return Err(info.err(format!("{source} has an invalid name")));
         }
-        if !permit_upper && name.to_lowercase() != name {
+        let has_upper = || {
+            if name.is_ascii() {
+                name.bytes().any(|b| b.is_ascii_uppercase())
+            } else {
+                name.to_lowercase() != name
+            }
+        };
+        if !permit_upper && has_upper() {
             return Err(info.err(format!("{source} uses uppercase in name")));
         }
         Ok(())
