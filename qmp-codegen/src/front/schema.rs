@@ -582,7 +582,7 @@ impl Builder<'_> {
                 let base = self.object_named(&u.base, &i.name, "base")?;
                 let (local, branches) = match &u.discriminator {
                     Some(tag) => {
-                        let mut vs = Vec::new();
+                        let mut vs = Vec::with_capacity(u.branches.len());
                         for b in &u.branches {
                             vs.push(self.variant(&b.name, &b.ty, &b.cond, owner)?);
                         }
@@ -590,7 +590,7 @@ impl Builder<'_> {
                     }
                     None => {
                         // 5.2 simple union: a wrapper per branch, an implicit enum.
-                        let mut vs = Vec::new();
+                        let mut vs = Vec::with_capacity(u.branches.len());
                         for b in &u.branches {
                             let wrapper = match &b.ty {
                                 TypeRef::Named(n) => self.simple_wrapper(n)?,
@@ -645,7 +645,7 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
             Definition::Alternate(a) => {
-                let mut vs = Vec::new();
+                let mut vs = Vec::with_capacity(a.branches.len());
                 for b in &a.branches {
                     vs.push(self.variant(&b.name, &b.ty, &b.cond, owner)?);
                 }
@@ -1333,16 +1333,27 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The name of a member's type: an array's was made when it was declared
-    /// ([`Builder::declare_members`]). `buf` is scratch space.
-    fn member_type(&self, t: &TypeRef, buf: &mut String) -> Name {
+    /// The type of a member read from a definition: an array's was made when it was
+    /// declared ([`Builder::declare_members`]). `buf` is scratch space, left holding
+    /// an array type's name.
+    fn member_type(&self, t: &TypeRef, buf: &mut String) -> Option<usize> {
         match t {
-            TypeRef::Named(n) => n.clone(),
-            TypeRef::Array(e) => match self.existing_array(e, buf) {
-                Some(id) => self.ents[id].name.clone(),
-                None => Name::from(buf.as_str()),
-            },
+            TypeRef::Named(n) => self.lookup_type(n),
+            TypeRef::Array(e) => self.existing_array(e, buf),
         }
+    }
+
+    /// The error of member `name`, declared by object `id`, whose type `ty_name` is
+    /// unknown.
+    fn unknown_member_type(
+        &self,
+        id: usize,
+        info: Option<&Info>,
+        name: &str,
+        ty_name: &str,
+    ) -> SchemaError {
+        let what = self.describe_member("member", name, self.owner_name(id as u32), info);
+        err(info, format!("{what} uses unknown type '{ty_name}'"))
     }
 
     /// Resolves member `m`, declared by object `id`, checks it against the members
@@ -1355,30 +1366,36 @@ impl<'a> Builder<'a> {
         members: &mut Vec<r::Member>,
         m: RawMember,
     ) -> R<()> {
-        let ty = match self.lookup_type(&m.ty_name) {
-            Some(t) => t,
-            None => {
-                let what =
-                    self.describe_member("member", &m.name, self.owner_name(id as u32), info);
-                return Err(err(
-                    info,
-                    format!("{what} uses unknown type '{}'", m.ty_name),
-                ));
-            }
-        };
-        let mut fseen = Seen::default();
-        for f in &m.features {
-            self.check_clash(info, &mut fseen, "feature", &f.name, &m.name)?;
-        }
-        self.check_clash(info, seen, "member", &m.name, self.owner_name(id as u32))?;
-        members.push(r::Member {
+        let ty = self
+            .lookup_type(&m.ty_name)
+            .ok_or_else(|| self.unknown_member_type(id, info, &m.name, &m.ty_name))?;
+        let m = r::Member {
             name: m.name,
             ty: TypeId(ty as u32),
             optional: m.optional,
             cond: m.cond,
             features: m.features,
             defined_in: TypeId(id as u32),
-        });
+        };
+        self.add_resolved(info, seen, members, m)
+    }
+
+    /// Adds member `m` (its `ty` and `defined_in` entity indexes) to `members`,
+    /// checked against the members `seen` so far.
+    fn add_resolved(
+        &self,
+        info: Option<&Info>,
+        seen: &mut Seen,
+        members: &mut Vec<r::Member>,
+        m: r::Member,
+    ) -> R<()> {
+        let mut fseen = Seen::default();
+        for f in &m.features {
+            self.check_clash(info, &mut fseen, "feature", &f.name, &m.name)?;
+        }
+        let owner = self.owner_name(m.defined_in.0);
+        self.check_clash(info, seen, "member", &m.name, owner)?;
+        members.push(m);
         Ok(())
     }
 
@@ -1462,14 +1479,23 @@ impl<'a> Builder<'a> {
             ObjMembers::Sourced => {
                 let mut buf = String::new();
                 for m in self.source_members(id) {
-                    let m = RawMember {
+                    let Some(ty) = self.member_type(&m.ty, &mut buf) else {
+                        let ty_name = match &m.ty {
+                            TypeRef::Named(n) => n.as_str(),
+                            TypeRef::Array(_) => buf.as_str(),
+                        };
+                        let info = info.as_ref();
+                        return Err(self.unknown_member_type(id, info, &m.name, ty_name));
+                    };
+                    let m = r::Member {
                         name: m.name.clone(),
-                        ty_name: self.member_type(&m.ty, &mut buf),
+                        ty: TypeId(ty as u32),
                         optional: m.optional,
                         cond: m.cond.clone(),
                         features: m.features.clone(),
+                        defined_in: TypeId(id as u32),
                     };
-                    self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
+                    self.add_resolved(info.as_ref(), &mut seen, &mut members, m)?;
                 }
             }
         }
