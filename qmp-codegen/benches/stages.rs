@@ -8,7 +8,8 @@
 //!   `target/qemu-src/10.0` (`scripts/qemu-sources`): the ratio is printed;
 //! * bad input: a 16 MB schema is checked in under 1 s (small definitions; one struct
 //!   on one line; documented structs; 700 000 events; structs each making an array
-//!   type); one line with 30 000 members.
+//!   type; 256 included files; QEMU 5.2's simple unions); one line with 30 000
+//!   members.
 
 use qmp_codegen::rust::{self, ir, Options};
 use qmp_codegen::versions::Merged;
@@ -120,7 +121,7 @@ fn main() {
     );
     // The same from the command line: `qmp-codegen check FILE`, the program (which
     // allocates with mimalloc when its default feature is on), start to exit.
-    if let Some(t) = program_check(&big) {
+    if let Some(t) = program_check(&Shape::one(big), "10.2") {
         println!(
             "  qmp-codegen check on it, as a program: {} (target < 1 s: {})",
             ms(t),
@@ -128,25 +129,57 @@ fn main() {
         );
     }
     // Other shapes of 16 MB: every member on one line, documentation for all, the
-    // most definitions a 16 MB schema can hold, and an array type made per struct.
-    for (what, text) in [
-        ("one struct of 16 MB on one line", wide_struct(16 << 20)),
-        ("16 MB of documented structs", documented(16 << 20)),
+    // most definitions a 16 MB schema can hold, an array type made per struct, a
+    // schema spread over included files (read in one go, as QEMU's are), and QEMU
+    // 5.2's simple unions (each makes a tag enum and wrapper types).
+    for (what, shape, dialect) in [
+        (
+            "one struct of 16 MB on one line",
+            Shape::one(wide_struct(16 << 20)),
+            Dialect::QEMU_10_0,
+        ),
+        (
+            "16 MB of documented structs",
+            Shape::one(documented(16 << 20)),
+            Dialect::QEMU_10_0,
+        ),
         (
             "16 MB of events without data",
-            repeated(16 << 20, |i| format!("{{ 'event': 'EV{i}' }}\n")),
+            Shape::one(repeated(16 << 20, |i| format!("{{ 'event': 'EV{i}' }}\n"))),
+            Dialect::QEMU_10_0,
         ),
         (
             "16 MB of structs with array members",
-            repeated(16 << 20, |i| {
+            Shape::one(repeated(16 << 20, |i| {
                 format!("{{ 'struct': 'Arr{i}', 'data': {{ 'l': ['Arr{i}'], 'm': ['str'] }} }}\n")
-            }),
+            })),
+            Dialect::QEMU_10_0,
+        ),
+        (
+            "16 MB in 256 included files (structs, events with data)",
+            included(16 << 20, 256),
+            Dialect::QEMU_10_0,
+        ),
+        (
+            "16 MB of QEMU 5.2 simple unions",
+            Shape::one(repeated(16 << 20, |i| {
+                format!(
+                    "{{ 'union': 'SU{i}', 'data': {{ 'a': 'int', 'b': ['str'], 'c': 'S{i}' }} }}\n\
+                     {{ 'struct': 'S{i}', 'data': {{ 'x': 'int' }} }}\n"
+                )
+            })),
+            Dialect::QEMU_5_2,
         ),
     ] {
+        let Some(dir) = shape.write() else {
+            println!("{what}: skipped, no temporary directory");
+            continue;
+        };
+        let top = dir.path().join("top.json");
         let (t, r) = best(3, || {
             Loader::new()
-                .dialect(Dialect::QEMU_10_0)
-                .load_str("shape.json", &text)
+                .dialect(dialect)
+                .load(&top)
                 .map(|s| s.definitions.len())
         });
         let n = r.unwrap_or_else(|e| panic!("{what} is valid: {e}"));
@@ -155,7 +188,8 @@ fn main() {
             ms(t),
             verdict(t < Duration::from_secs(1))
         );
-        if let Some(t) = program_check(&text) {
+        let (a, b) = dialect.release();
+        if let Some(t) = program_check(&shape, &format!("{a}.{b}")) {
             println!(
                 "  qmp-codegen check on it, as a program: {} (target < 1 s: {})",
                 ms(t),
@@ -192,17 +226,58 @@ fn big_schema(size: usize) -> String {
     s
 }
 
-/// The best of three runs of `qmp-codegen check` on `text` written to a file, when the
-/// program runs.
-fn program_check(text: &str) -> Option<Duration> {
-    let dir = tempfile::tempdir().ok()?;
-    let file = dir.path().join("big.json");
-    std::fs::write(&file, text).ok()?;
+/// A schema as files: `top.json` and the files it includes.
+struct Shape {
+    files: Vec<(String, String)>,
+}
+
+impl Shape {
+    /// One file.
+    fn one(text: String) -> Shape {
+        Shape {
+            files: vec![("top.json".into(), text)],
+        }
+    }
+
+    /// The files, written to a new temporary directory.
+    fn write(&self) -> Option<tempfile::TempDir> {
+        let dir = tempfile::tempdir().ok()?;
+        for (name, text) in &self.files {
+            std::fs::write(dir.path().join(name), text).ok()?;
+        }
+        Some(dir)
+    }
+}
+
+/// About `size` bytes of structs (with an optional array member) and events (whose
+/// data is inline) in `parts` files, included by the top file.
+fn included(size: usize, parts: usize) -> Shape {
+    let mut files = Vec::new();
+    let mut top = String::new();
+    for f in 0..parts {
+        let text = repeated(size / parts, |i| {
+            format!(
+                "{{ 'struct': 'S{f}x{i}', 'data': {{ 'x': 'int', '*y': ['str'] }} }}\n\
+                 {{ 'event': 'E{f}X{i}', 'data': {{ 'a': 'S{f}x{i}' }} }}\n"
+            )
+        });
+        top.push_str(&format!("{{ 'include': 'part{f}.json' }}\n"));
+        files.push((format!("part{f}.json"), text));
+    }
+    files.push(("top.json".into(), top));
+    Shape { files }
+}
+
+/// The best of three runs of `qmp-codegen check --dialect DIALECT` on the shape's
+/// files, when the program runs.
+fn program_check(shape: &Shape, dialect: &str) -> Option<Duration> {
+    let dir = shape.write()?;
+    let file = dir.path().join("top.json");
     let mut best = Duration::MAX;
     for _ in 0..3 {
         let t = Instant::now();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_qmp-codegen"))
-            .args(["check", "--dialect", "10.0"])
+            .args(["check", "--dialect", dialect])
             .arg(&file)
             .output()
             .ok()?;

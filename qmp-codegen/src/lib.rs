@@ -20,11 +20,13 @@
 //!
 //! QEMU's own schemas load in tens of milliseconds. A schema of many megabytes is
 //! checked in time linear in its size, and most of that time goes to memory: a top
-//! file of 1 MB or more is read and checked in two halves on two threads, and the
-//! global allocator matters. Checking 16 MB takes `qmp-codegen check` (mimalloc)
-//! about 0.3–0.9 s here, the library in a program that keeps glibc's allocator 1.2–1.7
-//! times that; a program of yours that checks such schemas may want a faster global
-//! allocator too. `BENCHMARKS.md` in the repository has the figures per shape.
+//! file of 1 MB or more is read and checked in two halves on two threads (many
+//! expressions from included files are checked in two halves too), and the global
+//! allocator matters. Checking 16 MB takes `qmp-codegen check` (mimalloc) about
+//! 0.3–0.9 s here (up to 1.2 s for QEMU 5.2's simple unions, the densest shape),
+//! the library in a program that keeps glibc's allocator 1.2–2 times that; a program
+//! of yours that checks such schemas may want a faster global allocator too.
+//! `BENCHMARKS.md` in the repository has the figures per shape.
 //!
 //! # Example
 //!
