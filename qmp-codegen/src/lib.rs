@@ -5,6 +5,7 @@
 //!   ([`Dialect`]: includes, pragmas, `if` conditions, features, doc comments) to a
 //!   validated [`Schema`], with the same errors as QEMU's own generator; its
 //!   [`resolved`] model has every reference bound and every base flattened, once.
+//!   [`Loader::check`] runs the same checks without building that model.
 //! * [`versions`]: several releases merged, with what each has.
 //! * [`rust`]: merged releases to Rust source, through a Rust-shaped model
 //!   ([`rust::ir`]), written out as formatted source.
@@ -24,8 +25,9 @@
 //! expressions from included files are checked in two halves too), and the global
 //! allocator matters. Checking 16 MB takes `qmp-codegen check` (mimalloc) about
 //! 0.3–0.9 s here (up to 1.2 s for QEMU 5.2's simple unions, the densest shape),
-//! the library in a program that keeps glibc's allocator 1.2–2 times that; a program
-//! of yours that checks such schemas may want a faster global allocator too.
+//! the library in a program that keeps glibc's allocator 1.2–2 times that
+//! ([`Loader::check`]; [`Loader::load`] also builds the resolved model); a program of
+//! yours that checks such schemas may want a faster global allocator too.
 //! `BENCHMARKS.md` in the repository has the figures per shape.
 //!
 //! # Example
@@ -121,14 +123,45 @@ impl Loader {
         &self,
         path: impl AsRef<Path>,
     ) -> Result<(Schema, Vec<std::path::PathBuf>)> {
+        self.read(path.as_ref(), front::Model::Resolved)
+    }
+
+    /// Checks `path` and everything it includes as [`Loader::load`] does, with the
+    /// same errors, but keeps only the definitions: the resolved model (what
+    /// generators need) is not built, which on a schema of many megabytes saves a
+    /// good part of the time and memory.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("demo.json");
+    /// std::fs::write(&path, "{ 'enum': 'Mode', 'data': [ 'fast', 'safe' ] }").unwrap();
+    /// let checked = qmp_codegen::Loader::new().check(&path).unwrap();
+    /// assert_eq!((checked.types(), checked.commands()), (1, 0));
+    /// ```
+    pub fn check(&self, path: impl AsRef<Path>) -> Result<Checked> {
+        self.read(path.as_ref(), front::Model::CheckOnly)
+            .map(|(s, _)| Checked::from(s))
+    }
+
+    /// Like [`Loader::check`], for text (an `include` is an error).
+    pub fn check_str(&self, name: &str, text: &str) -> Result<Checked> {
+        self.read_str(name, text, front::Model::CheckOnly)
+            .map(Checked::from)
+    }
+
+    fn read(&self, path: &Path, model: front::Model) -> Result<(Schema, Vec<std::path::PathBuf>)> {
         let files = front::parser::Files::default();
-        let schema = front::load(&files, path.as_ref(), self.docs, self.dialect)?;
+        let schema = front::load(&files, path, self.docs, self.dialect, model)?;
         let read = files.read.into_inner().unwrap_or_else(|p| p.into_inner());
         Ok((schema, read))
     }
 
     /// Parses and validates text (an `include` is an error).
     pub fn load_str(&self, name: &str, text: &str) -> Result<Schema> {
+        self.read_str(name, text, front::Model::Resolved)
+    }
+
+    fn read_str(&self, name: &str, text: &str, model: front::Model) -> Result<Schema> {
         struct One<'a>(&'a str, &'a str);
         impl front::parser::Source for One<'_> {
             fn read(&self, path: &Path) -> std::io::Result<String> {
@@ -145,6 +178,55 @@ impl Loader {
                 front::parser::normalize(path)
             }
         }
-        front::load(&One(name, text), Path::new(name), self.docs, self.dialect)
+        front::load(
+            &One(name, text),
+            Path::new(name),
+            self.docs,
+            self.dialect,
+            model,
+        )
+    }
+}
+
+/// A schema that passed every check ([`Loader::check`]): its definitions as written,
+/// without the resolved model.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Every definition in source order (includes expanded in place).
+    pub definitions: Vec<model::Definition>,
+    /// The language rules it was read by.
+    pub dialect: Dialect,
+    /// The QEMU release it comes from, when known (see [`Schema::qemu_version`]).
+    pub qemu_version: Option<String>,
+}
+
+impl Checked {
+    /// How many commands it defines.
+    pub fn commands(&self) -> usize {
+        self.count(|d| matches!(d, model::Definition::Command(_)))
+    }
+
+    /// How many events it defines.
+    pub fn events(&self) -> usize {
+        self.count(|d| matches!(d, model::Definition::Event(_)))
+    }
+
+    /// How many types it defines.
+    pub fn types(&self) -> usize {
+        self.count(model::Definition::is_type)
+    }
+
+    fn count(&self, f: impl Fn(&model::Definition) -> bool) -> usize {
+        self.definitions.iter().filter(|d| f(d)).count()
+    }
+}
+
+impl From<Schema> for Checked {
+    fn from(s: Schema) -> Checked {
+        Checked {
+            definitions: s.definitions,
+            dialect: s.dialect,
+            qemu_version: s.qemu_version,
+        }
     }
 }

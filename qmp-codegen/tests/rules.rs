@@ -677,3 +677,36 @@ fn clashes_are_checked_in_every_branch_on_its_own() {
         "collides with",
     );
 }
+
+/// `Loader::check` finds exactly what `Loader::load` finds: the same definitions, or
+/// the same error (it only skips building the resolved model, which cannot fail).
+#[test]
+fn check_agrees_with_load() {
+    let cases = [
+        "{ 'enum': 'Mode', 'data': [ 'fast', 'safe' ] }\n\
+         { 'struct': 'Opts', 'data': { 'mode': 'Mode', '*list': ['Mode'] } }\n\
+         { 'command': 'set-mode', 'data': { 'mode': 'Mode' }, 'returns': ['Opts'] }\n\
+         { 'event': 'MODE_CHANGED', 'data': 'Opts' }\n",
+        "{ 'struct': 'A', 'data': { 'x': 'Nope' } }\n",
+        "{ 'struct': 'A', 'base': 'A', 'data': {} }\n",
+        "{ 'enum': 'E', 'data': [ 'a' ] }\n{ 'enum': 'E', 'data': [ 'b' ] }\n",
+        "{ 'union': 'U', 'base': { 'k': 'E' }, 'discriminator': 'k', 'data': { 'z': 'S' } }\n\
+         { 'enum': 'E', 'data': [ 'a' ] }\n{ 'struct': 'S', 'data': {} }\n",
+        "{ 'command': 'c', 'data': { 'a-b': 'int', 'a_b': 'str' } }\n",
+    ];
+    for text in cases {
+        let loaded = Loader::new().load_str("t.json", text);
+        let checked = Loader::new().check_str("t.json", text);
+        match (loaded, checked) {
+            (Ok(s), Ok(c)) => {
+                assert_eq!(c.definitions.len(), s.definitions.len());
+                assert_eq!(c.commands(), s.commands().count());
+                assert_eq!(c.events(), s.events().count());
+                assert_eq!(c.types(), s.types().count());
+                assert_eq!((c.dialect, &c.qemu_version), (s.dialect, &s.qemu_version));
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+            (a, b) => panic!("{text}: load {:?}, check {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
+}

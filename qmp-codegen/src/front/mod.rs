@@ -15,12 +15,22 @@ use crate::model::*;
 use parser::{Parsed, Source};
 use std::path::Path;
 
+/// Whether a load builds the resolved model ([`Schema::resolved`]) once the schema
+/// is checked, or leaves it empty (checking only: every error is found before it is
+/// built).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Model {
+    Resolved,
+    CheckOnly,
+}
+
 /// Loads a schema file (QAPI source or snapshot) and checks it.
 pub(crate) fn load(
     source: &dyn Source,
     path: &Path,
     docs: DocMode,
     dialect: Option<Dialect>,
+    model: Model,
 ) -> Result<Schema> {
     // Read once: the top file's text goes on to the parser (unless it cannot be read:
     // the parser then reports that, as for an include).
@@ -28,7 +38,7 @@ pub(crate) fn load(
     if let Some(text) = &text {
         if crate::snapshot::is_snapshot(text) {
             let parsed = crate::snapshot::read(&path.display().to_string(), text, dialect)?;
-            return build(parsed, DocMode::Ignore);
+            return build(parsed, DocMode::Ignore, model);
         }
     }
     let (dialect, version, guessed) = match dialect {
@@ -41,7 +51,7 @@ pub(crate) fn load(
     };
     let result = parser::parse_schema(source, path, text, dialect, docs).and_then(|mut parsed| {
         parsed.qemu_version = version;
-        build(parsed, docs)
+        build(parsed, docs, model)
     });
     result.map_err(|mut e| {
         if guessed && e.hint.is_none() {
@@ -134,7 +144,7 @@ fn check_all_exprs(
 }
 
 /// Checks parsed expressions and builds the schema.
-pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
+pub(crate) fn build(mut parsed: Parsed, docs: DocMode, model: Model) -> Result<Schema> {
     let first = std::mem::take(&mut parsed.exprs);
     let rest = std::mem::take(&mut parsed.rest);
     let checker = expr::Checker {
@@ -147,7 +157,11 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode) -> Result<Schema> {
     // errors); the entities then refer to the definitions.
     let mut builder = schema::Builder::new(parsed.dialect, &parsed.pragma, docs, &definitions);
     builder.define_all(doc_blocks)?;
-    let resolved = builder.check_all()?;
+    builder.check_all()?;
+    let resolved = match model {
+        Model::Resolved => builder.finish(),
+        Model::CheckOnly => Default::default(),
+    };
     let free_docs = parsed
         .free_docs
         .iter()

@@ -2018,7 +2018,9 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------ the whole schema
 
     /// QEMU's `QAPISchema.check()`, then the resolved schema.
-    pub(crate) fn check_all(mut self) -> Result<r::Resolved> {
+    /// Checks every entity and doc block; [`Builder::finish`] then makes the
+    /// resolved schema.
+    pub(crate) fn check_all(&mut self) -> Result<()> {
         for id in 0..self.ents.len() {
             self.check(id)?;
             self.connect_doc(id, None)?;
@@ -2040,10 +2042,11 @@ impl<'a> Builder<'a> {
                 "Maximum of 64 schema features is permitted",
             ));
         }
-        Ok(self.finish())
+        Ok(())
     }
 
-    fn finish(mut self) -> r::Resolved {
+    /// The resolved schema of the checked entities.
+    pub(crate) fn finish(mut self) -> r::Resolved {
         let mut type_id: Vec<Option<TypeId>> = Vec::with_capacity(self.ents.len());
         let mut n = 0u32;
         for e in &self.ents {
