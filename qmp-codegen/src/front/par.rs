@@ -42,22 +42,8 @@ pub(crate) fn apart<A: Send, B: Send>(
     here: impl FnOnce() -> A + Send,
     there: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    let slot = Mutex::new(Some(here));
-    let take = || slot.lock().ok().and_then(|mut s| s.take());
-    std::thread::scope(|s| {
-        let first = std::thread::Builder::new()
-            .name(name.into())
-            .spawn_scoped(s, || take().map(|f| f()));
-        let b = both(name, None, || (), there).1;
-        let a = match first {
-            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => None,
-        };
-        match a.or_else(|| take().map(|f| f())) {
-            Some(a) => (a, b),
-            None => unreachable!("`here` ran on neither thread"),
-        }
-    })
+    // This thread waits for `here` on one new thread while `there` runs on another.
+    both(name, None, || both(name, None, || (), here).1, there)
 }
 
 #[cfg(test)]
