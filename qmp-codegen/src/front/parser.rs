@@ -187,6 +187,20 @@ pub(crate) fn parse_schema(
     dialect: Dialect,
     docs: DocMode,
 ) -> Result<Parsed> {
+    parse_schema_ahead(source, top, text, dialect, docs, AHEAD_MIN_INCLUDES, false)
+}
+
+/// [`parse_schema`], reading included files ahead when the top file includes at
+/// least `ahead_min` (for the tests: all of them before the whole, if `ahead_first`).
+fn parse_schema_ahead(
+    source: &dyn Source,
+    top: &Path,
+    text: Option<String>,
+    dialect: Dialect,
+    docs: DocMode,
+    ahead_min: usize,
+    ahead_first: bool,
+) -> Result<Parsed> {
     let name = top.display().to_string();
     let text = text
         .map_or_else(|| source.read(top), Ok)
@@ -202,9 +216,142 @@ pub(crate) fn parse_schema(
             return Ok(parsed);
         }
     }
-    let mut st = State::new(source, top, dialect, docs);
-    st.file(&name, &text, Arc::from([]), &[source.canonical(top)])?;
-    Ok(st.parsed())
+    let includes = top_level_includes(&name, &text, dialect);
+    let whole = |ahead: Option<&Ahead>| {
+        let mut st = State::new(source, top, dialect, docs);
+        st.ahead = ahead;
+        st.file(&name, &text, Arc::from([]), &[source.canonical(top)])?;
+        Ok(st.parsed())
+    };
+    if includes.len() < ahead_min.max(1) {
+        return whole(None);
+    }
+    // The second half of the files the top file includes are read on another thread
+    // meanwhile, each on its own; this one takes them when it gets there.
+    let ahead = Ahead::default();
+    let later = &includes[includes.len() / 2..];
+    if ahead_first {
+        ahead.read(source, top, &name, later, dialect, docs);
+        return whole(Some(&ahead));
+    }
+    super::par::both(
+        "qapi-parse",
+        None,
+        || whole(Some(&ahead)),
+        || ahead.read(source, top, &name, later, dialect, docs),
+    )
+    .0
+}
+
+/// A top file that includes at least this many files has the second half of them
+/// read ahead on another thread ([`Ahead`]).
+const AHEAD_MIN_INCLUDES: usize = 4;
+
+/// The `include` directives at the top level of a top file, with where each is, in
+/// order (as far as the file reads without error).
+fn top_level_includes(name: &str, text: &str, dialect: Dialect) -> Vec<(Name, Location)> {
+    let mut out = Vec::new();
+    let mut p = Parser::new(text, Arc::from(name), Arc::from([]), dialect);
+    if p.accept(true).is_err() {
+        return out;
+    }
+    while p.tok != Tok::Eof {
+        if let Tok::Comment(_) = p.tok {
+            if p.accept(true).is_err() {
+                break;
+            }
+            continue;
+        }
+        let location = p.location();
+        let Ok(Val::Dict(dict)) = p.get_expr(!dialect.top_level_any_value(), 0) else {
+            break;
+        };
+        if let [(key, Val::Str(target))] = dict.as_slice() {
+            if key == "include" {
+                out.push((target.clone(), location));
+            }
+        }
+    }
+    out
+}
+
+/// Included files read ahead, each on its own, by canonical path: taken by the
+/// reading of the whole ([`State::include`]), which reads a file itself when it was
+/// not (yet) read ahead, or could not be on its own (it includes a file, sets a
+/// pragma, or has an error: that is then reported in order).
+#[derive(Default)]
+struct Ahead {
+    files: std::sync::Mutex<std::collections::HashMap<PathBuf, Slot>>,
+}
+
+enum Slot {
+    /// Being read ahead, or read by the whole.
+    Taken,
+    /// Read ahead.
+    Read(Box<Alone>),
+}
+
+/// What a file read on its own holds.
+struct Alone {
+    exprs: Vec<TopExpr>,
+    free_docs: Vec<(usize, QapiDoc)>,
+    doc_at_end: bool,
+}
+
+impl Ahead {
+    /// Reads `includes` (the top file's directives: target and location) each on its
+    /// own, skipping those taken already.
+    fn read(
+        &self,
+        source: &dyn Source,
+        top: &Path,
+        top_name: &str,
+        includes: &[(Name, Location)],
+        dialect: Dialect,
+        docs: DocMode,
+    ) {
+        let top_canon = source.canonical(top);
+        for (target, location) in includes {
+            let incl = join_include(top_name, target);
+            let canon = source.canonical(Path::new(&incl));
+            let Ok(mut files) = self.files.lock() else {
+                return;
+            };
+            if files.contains_key(&canon) || canon == top_canon {
+                continue;
+            }
+            files.insert(canon.clone(), Slot::Taken);
+            drop(files);
+            let Ok(text) = source.read(Path::new(&incl)) else {
+                continue;
+            };
+            let mut st = State::new(source, top, dialect, docs);
+            st.speculative = true;
+            let from: Arc<[(Arc<str>, u32)]> = Arc::from([(location.file.clone(), location.line)]);
+            let chain = [top_canon.clone(), canon.clone()];
+            if st.file(&incl, &text, from, &chain).is_err() {
+                continue;
+            }
+            let alone = Alone {
+                exprs: st.exprs,
+                free_docs: st.free_docs,
+                doc_at_end: st.doc_at_end,
+            };
+            if let Ok(mut files) = self.files.lock() {
+                files.insert(canon, Slot::Read(Box::new(alone)));
+            }
+        }
+    }
+
+    /// The file at `canon` if it was read ahead; else it is marked as read by the
+    /// whole, and None.
+    fn take(&self, canon: &Path) -> Option<Alone> {
+        let mut files = self.files.lock().ok()?;
+        match files.insert(canon.to_owned(), Slot::Taken) {
+            Some(Slot::Read(alone)) => Some(*alone),
+            _ => None,
+        }
+    }
 }
 
 /// A top file at least this large is read in two halves, one on another thread
@@ -304,6 +451,8 @@ struct State<'s> {
     speculative: bool,
     /// The last file read ended with a doc comment not yet followed by anything.
     doc_at_end: bool,
+    /// Included files read ahead on another thread.
+    ahead: Option<&'s Ahead>,
 }
 
 impl<'s> State<'s> {
@@ -319,6 +468,7 @@ impl<'s> State<'s> {
             top_dir: top.parent().map(Path::to_path_buf).unwrap_or_default(),
             speculative: false,
             doc_at_end: false,
+            ahead: None,
         };
         st.included.insert(source.canonical(top));
         st
@@ -449,6 +599,17 @@ impl<'s> State<'s> {
         }
         if !self.included.insert(canon.clone()) {
             return Ok(());
+        }
+        // Read ahead only from the top file, whose includes the other thread read.
+        if location.included_from.is_empty() {
+            if let Some(alone) = self.ahead.and_then(|a| a.take(&canon)) {
+                let base = self.exprs.len();
+                self.exprs.extend(alone.exprs);
+                self.free_docs
+                    .extend(alone.free_docs.into_iter().map(|(i, d)| (base + i, d)));
+                self.doc_at_end = alone.doc_at_end;
+                return Ok(());
+            }
         }
         let text = self.source.read(Path::new(&incl)).map_err(|e| {
             SchemaError::at(
@@ -1302,6 +1463,84 @@ mod tests {
             e.message,
             "can't read include file 'missing.json': No such file or directory"
         );
+    }
+
+    /// Included files read ahead on another thread give what they give read in
+    /// order: with doc comments, free-form docs, nested and repeated includes, a
+    /// pragma, loops, missing files and errors in any of them.
+    #[test]
+    fn included_files_read_ahead() {
+        let part = |i: usize| {
+            format!(
+                "##\n# = Part {i}\n##\n\n##\n# @S{i}:\n#\n# Since: 1.0\n##\n\
+                 {{ 'struct': 'S{i}', 'data': {{}} }}\n{{ 'enum': 'E{i}', 'data': [ 'a' ] }}\n"
+            )
+        };
+        let top: String = (0..6)
+            .map(|i| format!("{{ 'include': 'p{i}.json' }}\n"))
+            .collect();
+        let variants: Vec<(usize, String, String)> = vec![
+            (9, String::new(), top.clone()),
+            (2, "{ 'include': 'p5.json' }\n".into(), top.clone()),
+            (
+                4,
+                "{ 'pragma': { 'doc-required': true } }\n".into(),
+                top.clone(),
+            ),
+            (3, "{ 'struct': 'Bad' \n".into(), top.clone()),
+            (5, "##\n# @Dangling:\n##\n".into(), top.clone()),
+            (4, "{ 'include': 'top.json' }\n".into(), top.clone()),
+            (
+                9,
+                String::new(),
+                format!("{top}{{ 'include': 'p4.json' }}\n"),
+            ),
+            (
+                9,
+                String::new(),
+                format!("{top}{{ 'include': 'nope.json' }}\n"),
+            ),
+            (9, String::new(), format!("##\n# = Heading\n##\n{top}")),
+        ];
+        for (i, extra, top) in variants {
+            let mut files = vec![("top.json".to_owned(), top)];
+            for p in 0..6 {
+                let mut text = part(p);
+                if p == i {
+                    text.push_str(&extra);
+                }
+                files.push((format!("p{p}.json"), text));
+            }
+            let m = Mem(files
+                .iter()
+                .map(|(p, t)| (PathBuf::from(p), t.clone()))
+                .collect());
+            let read = |ahead_min, ahead_first| {
+                parse_schema_ahead(
+                    &m,
+                    Path::new("top.json"),
+                    None,
+                    Dialect::LATEST,
+                    DocMode::Checked,
+                    ahead_min,
+                    ahead_first,
+                )
+            };
+            let in_order = read(usize::MAX, false);
+            // Read ahead before the whole (each file then taken when allowed), and
+            // at once (whichever thread gets there first).
+            for ahead in [read(1, true), read(1, false)] {
+                match (ahead, &in_order) {
+                    (Ok(a), Ok(b)) => assert_eq!(outcome(&a), outcome(b), "{i} {extra}"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{i} {extra}"),
+                    (a, b) => panic!(
+                        "{i} {extra}: ahead {:?}, in order {:?}",
+                        a.is_ok(),
+                        b.is_ok()
+                    ),
+                }
+            }
+        }
     }
 
     #[test]
