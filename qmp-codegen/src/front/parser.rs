@@ -216,7 +216,13 @@ fn parse_schema_ahead(
             return Ok(parsed);
         }
     }
-    let includes = top_level_includes(&name, &text, dialect);
+    // A top file made of include directives is small: a large one is not read
+    // twice to look for them.
+    let includes = if text.len() < AHEAD_MAX_TOP {
+        top_level_includes(&name, &text, dialect)
+    } else {
+        Vec::new()
+    };
     let whole = |ahead: Option<&Ahead>| {
         let mut st = State::new(source, top, dialect, docs);
         st.ahead = ahead;
@@ -246,6 +252,9 @@ fn parse_schema_ahead(
 /// A top file that includes at least this many files has the second half of them
 /// read ahead on another thread ([`Ahead`]).
 const AHEAD_MIN_INCLUDES: usize = 4;
+
+/// Only a top file smaller than this is looked at for files to read ahead.
+const AHEAD_MAX_TOP: usize = 256 << 10;
 
 /// The `include` directives at the top level of a top file, with where each is, in
 /// order (as far as the file reads without error).
