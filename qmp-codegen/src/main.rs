@@ -9,7 +9,7 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use qmp_codegen::versions::Merged;
-use qmp_codegen::{rust, snapshot, Dialect, DocMode, Loader, Schema};
+use qmp_codegen::{rust, snapshot, Dialect, DocMode, Loader};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,6 +128,27 @@ fn main() -> ExitCode {
     run(cmd, &args).unwrap_or_else(|code| code)
 }
 
+/// A schema error, reported: exit status 1.
+fn schema_error(e: qmp_codegen::SchemaError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(1)
+}
+
+/// `read` on each schema named, at least `min` of them (else a usage error).
+fn each_schema<T>(
+    cmd: &str,
+    args: &Args,
+    min: usize,
+    read: impl Fn(&str) -> Result<T, ExitCode>,
+) -> Result<Vec<T>, ExitCode> {
+    if args.positional.len() < min {
+        return Err(usage_error(format!(
+            "{cmd}: expected at least {min} schema(s)"
+        )));
+    }
+    args.positional.iter().map(|p| read(p)).collect()
+}
+
 fn usage_error(msg: String) -> ExitCode {
     eprintln!("qmp-codegen: {msg}\n{USAGE}");
     ExitCode::from(2)
@@ -138,20 +159,8 @@ fn run(cmd: &str, args: &Args) -> Result<ExitCode, ExitCode> {
     if let Some(d) = args.dialect {
         loader = loader.dialect(d);
     }
-    let load = |path: &str| -> Result<Schema, ExitCode> {
-        loader.load(path).map_err(|e| {
-            eprintln!("{e}");
-            ExitCode::from(1)
-        })
-    };
-    let load_all = |min: usize| -> Result<Vec<Schema>, ExitCode> {
-        if args.positional.len() < min {
-            return Err(usage_error(format!(
-                "{cmd}: expected at least {min} schema(s)"
-            )));
-        }
-        args.positional.iter().map(|p| load(p)).collect()
-    };
+    let load = |path: &str| loader.load(path).map_err(schema_error);
+    let load_all = |min: usize| each_schema(cmd, args, min, load);
     let output = || -> Result<&PathBuf, ExitCode> {
         args.output
             .as_ref()
@@ -165,18 +174,9 @@ fn run(cmd: &str, args: &Args) -> Result<ExitCode, ExitCode> {
     };
     match cmd {
         "check" => {
-            if args.positional.is_empty() {
-                return Err(usage_error(format!("{cmd}: expected at least 1 schema(s)")));
-            }
             // Checked only: the resolved model, which only generating needs, is not
             // built.
-            let mut checked = Vec::new();
-            for path in &args.positional {
-                checked.push(loader.check(path).map_err(|e| {
-                    eprintln!("{e}");
-                    ExitCode::from(1)
-                })?);
-            }
+            let checked = each_schema(cmd, args, 1, |p| loader.check(p).map_err(schema_error))?;
             for (path, s) in args.positional.iter().zip(&checked) {
                 let (a, b) = s.dialect.release();
                 println!(

@@ -284,6 +284,13 @@ fn top_level_includes(name: &str, text: &str, dialect: Dialect) -> Vec<(Name, Lo
     out
 }
 
+/// The chain of includes of a file included by the directive at `location`.
+fn included_at(location: &Location) -> Arc<[(Arc<str>, u32)]> {
+    let mut from = location.included_from.to_vec();
+    from.push((location.file.clone(), location.line));
+    Arc::from(from)
+}
+
 /// Included files read ahead, each on its own, by canonical path: taken by the
 /// reading of the whole ([`State::include`]), which reads a file itself when it was
 /// not (yet) read ahead, or could not be on its own (it includes a file, sets a
@@ -336,9 +343,11 @@ impl Ahead {
             };
             let mut st = State::new(source, top, dialect, docs);
             st.speculative = true;
-            let from: Arc<[(Arc<str>, u32)]> = Arc::from([(location.file.clone(), location.line)]);
             let chain = [top_canon.clone(), canon.clone()];
-            if st.file(&incl, &text, from, &chain).is_err() {
+            if st
+                .file(&incl, &text, included_at(location), &chain)
+                .is_err()
+            {
                 continue;
             }
             let alone = Alone {
@@ -626,11 +635,9 @@ impl<'s> State<'s> {
                 format!("can't read include file '{incl}': {}", strerror(&e)),
             )
         })?;
-        let mut from: Vec<(Arc<str>, u32)> = location.included_from.to_vec();
-        from.push((location.file.clone(), location.line));
         let mut chain = chain.to_vec();
         chain.push(canon);
-        self.file(&incl, &text, Arc::from(from), &chain)
+        self.file(&incl, &text, included_at(location), &chain)
     }
 
     fn pragma(&mut self, dict: &[(Name, Val)], location: &Location) -> Result<()> {

@@ -424,12 +424,8 @@ impl Builder<'_> {
     /// and with one allocation: a large schema names hundreds of thousands of
     /// implicit types).
     fn name_of(&mut self, parts: &[&str]) -> Name {
-        let s = &mut self.scratch;
-        s.clear();
-        for p in parts {
-            s.push_str(p);
-        }
-        Name::from(s.as_str())
+        join_into(&mut self.scratch, parts);
+        Name::from(self.scratch.as_str())
     }
 
     fn type_name(&mut self, t: &TypeRef) -> R<Name> {
@@ -473,19 +469,13 @@ impl Builder<'_> {
 
     /// 5.2's `_make_simple_variant`: `q_obj_TYPE-wrapper` with the one member `data`.
     fn simple_wrapper(&mut self, ty: &Name) -> R<Name> {
-        // Most branches of a large schema share their wrapper: look it up before
-        // making one.
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
-        buf.push_str("q_obj_");
-        buf.push_str(ty);
-        buf.push_str("-wrapper");
-        let taken = self.by_name.get(buf.as_str()).map(|&v| Slot::ent(v));
-        self.scratch = buf;
-        if let Some(id) = taken {
-            return Ok(self.ents[id].name.clone());
+        // Most branches of a large schema share their wrapper: looked up before one
+        // is made.
+        join_into(&mut self.scratch, &["q_obj_", ty, "-wrapper"]);
+        if let Some(&v) = self.by_name.get(self.scratch.as_str()) {
+            return Ok(self.ents[Slot::ent(v)].name.clone());
         }
-        let name = self.name_of(&["q_obj_", ty, "-wrapper"]);
+        let name = Name::from(self.scratch.as_str());
         let data = RawMember {
             name: self.word_data.clone(),
             ty_name: ty.clone(),
@@ -690,6 +680,14 @@ impl Builder<'_> {
                 self.put(ent, doc)
             }
         }
+    }
+}
+
+/// `buf` holding `parts`, one after the other.
+fn join_into(buf: &mut String, parts: &[&str]) {
+    buf.clear();
+    for p in parts {
+        buf.push_str(p);
     }
 }
 
@@ -1003,9 +1001,7 @@ impl<'a> Builder<'a> {
     /// The entity of the array type of `elem`, if defined; `buf` is left holding its
     /// name.
     fn existing_array(&self, elem: &str, buf: &mut String) -> Option<usize> {
-        buf.clear();
-        buf.push_str(elem);
-        buf.push_str("List");
+        join_into(buf, &[elem, "List"]);
         let v = *self.by_name.get(buf.as_str())?;
         Slot::is_type(v).then(|| Slot::ent(v))
     }
@@ -2017,9 +2013,8 @@ impl<'a> Builder<'a> {
 
     // ------------------------------------------------------------ the whole schema
 
-    /// QEMU's `QAPISchema.check()`, then the resolved schema.
-    /// Checks every entity and doc block; [`Builder::finish`] then makes the
-    /// resolved schema.
+    /// QEMU's `QAPISchema.check()`: every entity and doc block checked;
+    /// [`Builder::finish`] then makes the resolved schema.
     pub(crate) fn check_all(&mut self) -> Result<()> {
         for id in 0..self.ents.len() {
             self.check(id)?;
