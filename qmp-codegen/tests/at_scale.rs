@@ -236,3 +236,106 @@ fn duplicates_and_clashes_among_many_names() {
         "member 'c39' of type 'Arm29' collides with member 'c39' of type 'Common'",
     );
 }
+
+#[test]
+fn the_first_error_among_many_names_is_the_one_reported_in_order() {
+    // Thousands of keys, values or members are checked for repeats all at once; the
+    // error is still the first one, where reading them one by one finds it.
+    let pragma = "{ 'pragma': { 'member-name-exceptions': [ 'Wide', 'Enm' ] } }\n";
+    let wide = |f: &dyn Fn(usize) -> String| {
+        format!(
+            "{pragma}{{ 'struct': 'Wide', 'data': {{ {} }} }}\n",
+            list(20_000, f)
+        )
+    };
+    let member = |i: usize| format!("'m{i}': 'int'");
+
+    // A key repeated, then another, then a syntax error: the first repeat, at its
+    // line and column.
+    let text = wide(&|i| match i {
+        900 => "'m5': 'int'".into(),
+        1000 => "'m6': 'int'".into(),
+        1500 => "'m7' 'int'".into(),
+        _ => member(i),
+    });
+    let e = refused(&text, "duplicate key 'm5'");
+    let col = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.find("'m5': 'int', 'm901'"));
+    assert_eq!(e.column, col.map(|c| c as u32 + 7), "{e}");
+    // A syntax error before the repeat comes first.
+    let text = wide(&|i| match i {
+        800 => "'m800' 'int'".into(),
+        900 => "'m5': 'int'".into(),
+        _ => member(i),
+    });
+    refused(&text, "expected ':'");
+    // A key repeated in the object around a large one.
+    let text = format!(
+        "{{ 'struct': 'Wide', 'data': {{ {} }}, 'data': {{ }} }}\n",
+        list(20_000, member)
+    );
+    refused(&text, "duplicate key 'data'");
+
+    // Members whose C names clash: the first clash, naming the first of the two.
+    let text = wide(&|i| match i {
+        4000 => "'m_x': 'int'".into(),
+        8000 => "'m-x': 'int'".into(),
+        8500 => "'m-y': 'int'".into(),
+        9000 => "'m_y': 'int'".into(),
+        _ => member(i),
+    });
+    refused(&text, "member 'm-x' collides with member 'm_x'");
+    // An unknown type after the clash: the clash; before it: the unknown type.
+    let text = wide(&|i| match i {
+        4000 => "'m_x': 'int'".into(),
+        8000 => "'m-x': 'int'".into(),
+        9000 => "'m9000': 'Nope'".into(),
+        _ => member(i),
+    });
+    refused(&text, "member 'm-x' collides with member 'm_x'");
+    let text = wide(&|i| match i {
+        4000 => "'m_x': 'int'".into(),
+        7000 => "'m7000': 'Nope'".into(),
+        8000 => "'m-x': 'int'".into(),
+        _ => member(i),
+    });
+    refused(&text, "member 'm7000' uses unknown type 'Nope'");
+    // Many members from a base, and one of the struct's own repeating one.
+    let text = format!(
+        "{{ 'struct': 'Base', 'data': {{ {} }} }}\n\
+         {{ 'struct': 'Der', 'base': 'Base', 'data': {{ 'x': 'int', 'm77': 'str' }} }}\n",
+        list(20_000, member)
+    );
+    refused(
+        &text,
+        "member 'm77' collides with member 'm77' of type 'Base'",
+    );
+
+    // Enum values: the first repeat, not the first value repeated.
+    let values = |f: &dyn Fn(usize) -> String| {
+        format!(
+            "{pragma}{{ 'enum': 'Enm', 'data': [ {} ] }}\n",
+            list(20_000, f)
+        )
+    };
+    let text = values(&|i| match i {
+        12_000 => "'v11'".into(),
+        15_000 => "'v10'".into(),
+        _ => format!("'v{i}'"),
+    });
+    refused(&text, "value 'v11' collides with value 'v11'");
+    let text = values(&|i| match i {
+        10 => "'v_10'".into(),
+        15_000 => "'v-10'".into(),
+        _ => format!("'v{i}'"),
+    });
+    refused(&text, "value 'v-10' collides with value 'v_10'");
+    // The same value 20 000 times.
+    refused(
+        &values(&|_| "'x'".into()),
+        "value 'x' collides with value 'x'",
+    );
+    load(&values(&|i| format!("'v{i}'"))).expect("valid");
+}

@@ -21,8 +21,12 @@ use std::sync::Arc;
 /// rejected with an error instead.
 pub(crate) const MAX_DEPTH: usize = 400;
 
-/// Up to this many keys, a dictionary is checked for duplicates by scanning it; past
-/// it, with a set (a dictionary of 30 000 keys stays linear).
+/// Up to this many keys, a dictionary is checked for duplicates by scanning it, key
+/// by key. Past it, its keys are checked all at once when it closes
+/// ([`first_repeat`](crate::strindex::first_repeat)); should that find one, or the
+/// expression hold another error, the expression is read again checking key by key
+/// with a set, so the error is the one (and at the place) QEMU reports first. Either
+/// way a dictionary of 30 000 keys stays linear.
 const DICT_SCAN: usize = 16;
 
 /// A value of the schema language.
@@ -788,18 +792,33 @@ pub(crate) struct Parser<'t> {
     /// would be allocated several times and keep room for four).
     dicts: Vec<Vec<(Name, Val)>>,
     lists: Vec<Vec<Val>>,
+    /// Set while an expression is read again with every key checked in order.
+    in_order: bool,
+    /// Whether the expression being read has a dictionary whose keys are checked when
+    /// it closes (see [`DICT_SCAN`]).
+    deferred: bool,
 }
 
 /// An object or array being read by [`Parser::get_expr`].
 enum Frame {
     Dict {
         out: Vec<(Name, Val)>,
-        /// The keys of `out` indexed, once there are many (few: `out` is scanned).
-        keys: Option<Box<crate::strindex::StrIndex>>,
+        /// How the keys of `out` are checked.
+        keys: Keys,
         /// The key whose value is being read.
         key: Option<Name>,
     },
     List(Vec<Val>),
+}
+
+/// How a dictionary's keys are checked for duplicates (see [`DICT_SCAN`]).
+enum Keys {
+    /// Each against those before it, by scanning them (few so far).
+    Scan,
+    /// Each against those before it, with a set.
+    Index(Box<crate::strindex::StrIndex>),
+    /// All at once when the dictionary closes.
+    AtClose,
 }
 
 /// The elements of `buf` moved into a vector of their exact size; `buf` is left empty
@@ -870,6 +889,8 @@ impl<'t> Parser<'t> {
             frames: Vec::new(),
             dicts: Vec::new(),
             lists: Vec::new(),
+            in_order: false,
+            deferred: false,
         }
     }
 
@@ -1063,11 +1084,7 @@ impl<'t> Parser<'t> {
     }
 
     /// After `{` and a key: the `:` and the key's check; returns the key.
-    fn member_key(
-        &mut self,
-        out: &[(Name, Val)],
-        keys: Option<&crate::strindex::StrIndex>,
-    ) -> Result<Name> {
+    fn member_key(&mut self, out: &[(Name, Val)], keys: &Keys) -> Result<Name> {
         let Tok::Str(key) = std::mem::replace(&mut self.tok, Tok::Eof) else {
             return Err(self.error("expected string"));
         };
@@ -1077,8 +1094,9 @@ impl<'t> Parser<'t> {
         }
         self.accept(true)?;
         let duplicate = match keys {
-            Some(ix) => ix.find(&key, |i| &out[i].0).is_some(),
-            None => out.iter().any(|(k, _)| *k == key),
+            Keys::Index(ix) => ix.find(&key, |i| &out[i].0).is_some(),
+            Keys::Scan => out.iter().any(|(k, _)| *k == key),
+            Keys::AtClose => false,
         };
         if duplicate {
             return Err(self.error(format!("duplicate key '{key}'")));
@@ -1089,6 +1107,31 @@ impl<'t> Parser<'t> {
     /// A value, with an explicit stack instead of recursion, so that no input can
     /// exhaust the thread's stack. `object_only`: QEMU 5.2 demands `{` at top level.
     pub(crate) fn get_expr(&mut self, object_only: bool, _depth: usize) -> Result<Val> {
+        let start = (
+            self.cursor,
+            self.pos,
+            self.line_pos,
+            self.line,
+            self.tok.clone(),
+        );
+        self.deferred = false;
+        match self.read_value(object_only) {
+            // A large dictionary's keys were checked at its close: the first error may
+            // be a duplicate key before the one found, or the repeat found is to be
+            // reported where QEMU does. Read again, key by key.
+            Err(_) if self.deferred => {
+                (self.cursor, self.pos, self.line_pos, self.line, self.tok) = start;
+                self.in_order = true;
+                let again = self.read_value(object_only);
+                self.in_order = false;
+                again
+            }
+            done => done,
+        }
+    }
+
+    /// [`Parser::get_expr`], once.
+    fn read_value(&mut self, object_only: bool) -> Result<Val> {
         if object_only && self.tok != Tok::LBrace {
             return Err(self.error("expected '{'"));
         }
@@ -1113,10 +1156,10 @@ impl<'t> Parser<'t> {
                         if !matches!(self.tok, Tok::Str(_)) {
                             return Err(self.error("expected string or '}'"));
                         }
-                        let key = self.member_key(&[], None)?;
+                        let key = self.member_key(&[], &Keys::Scan)?;
                         stack.push(Frame::Dict {
                             out: self.dicts.pop().unwrap_or_default(),
-                            keys: None,
+                            keys: Keys::Scan,
                             key: Some(key),
                         });
                         continue;
@@ -1167,19 +1210,33 @@ impl<'t> Parser<'t> {
                     Some(Frame::Dict { out, keys, key }) => {
                         // Always set while a value is read.
                         let k = key.take().unwrap_or_default();
-                        if keys.is_none() && out.len() >= DICT_SCAN {
-                            let mut ix = crate::strindex::StrIndex::new();
-                            for (i, (k, _)) in out.iter().enumerate() {
-                                ix.insert(k, i);
-                            }
-                            *keys = Some(Box::new(ix));
+                        if matches!(keys, Keys::Scan) && out.len() >= DICT_SCAN {
+                            *keys = if self.in_order {
+                                let mut ix = crate::strindex::StrIndex::new();
+                                for (i, (k, _)) in out.iter().enumerate() {
+                                    ix.insert(k, i);
+                                }
+                                Keys::Index(Box::new(ix))
+                            } else {
+                                self.deferred = true;
+                                Keys::AtClose
+                            };
                         }
-                        if let Some(ix) = keys {
+                        if let Keys::Index(ix) = keys {
                             ix.insert(&k, out.len());
                         }
                         out.push((k, val));
                         match self.tok {
                             Tok::RBrace => {
+                                if matches!(keys, Keys::AtClose)
+                                    && !matches!(
+                                        crate::strindex::first_repeat(out.len(), |i| &out[i].0),
+                                        Ok(None)
+                                    )
+                                {
+                                    // Reported by the reading in order.
+                                    return Err(self.error("duplicate key"));
+                                }
                                 self.accept(true)?;
                                 let Some(Frame::Dict { mut out, .. }) = stack.pop() else {
                                     unreachable!("matched a dict frame above")
@@ -1192,7 +1249,7 @@ impl<'t> Parser<'t> {
                                 if !matches!(self.tok, Tok::Str(_)) {
                                     return Err(self.error("expected string"));
                                 }
-                                let next = self.member_key(out, keys.as_deref())?;
+                                let next = self.member_key(out, keys)?;
                                 *key = Some(next);
                                 break;
                             }

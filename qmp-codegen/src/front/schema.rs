@@ -244,12 +244,18 @@ enum Role {
 /// linear scan for the usual handful, a map once there are many (a line of 30 000
 /// members stays linear). The text of every entry is kept in one buffer, since a large
 /// schema sees millions.
+///
+/// Thousands of names known at once (a large enum or object: [`Seen::reserve`]) are
+/// checked all together instead, when [`Seen::settle`] is called, which finds the
+/// clash adding them one by one would have found first.
 #[derive(Clone, Default)]
 struct Seen {
     /// `c_name name defined_in` of each entry, one after the other.
     text: String,
     entries: Vec<SeenEntry>,
     index: Option<Box<crate::strindex::StrIndex>>,
+    /// Whether entries are added unchecked, until [`Seen::settle`].
+    deferred: bool,
 }
 
 /// Where one entry's text is in [`Seen::text`], and its role.
@@ -269,6 +275,8 @@ fn push_c_name(out: &mut String, name: &str) {
 
 impl Seen {
     const SCAN: usize = 24;
+    /// From this many names known at once, they are checked together.
+    const AT_ONCE: usize = 4096;
 
     fn c(&self, e: &SeenEntry) -> &str {
         &self.text[e.start..e.start + e.c_len]
@@ -295,30 +303,31 @@ impl Seen {
         let start = self.text.len();
         push_c_name(&mut self.text, name);
         let c_len = self.text.len() - start;
-        if let Some(i) = self.find(&self.text[start..]) {
-            self.text.truncate(start);
-            return Some(i);
+        if !self.deferred {
+            if self.index.is_none() && self.entries.len() >= Self::SCAN {
+                let mut ix = crate::strindex::StrIndex::with_capacity(self.entries.len());
+                for (i, x) in self.entries.iter().enumerate() {
+                    ix.insert(self.c(x), i);
+                }
+                self.index = Some(Box::new(ix));
+            }
+            if let Some(i) = self.find(&self.text[start..]) {
+                self.text.truncate(start);
+                return Some(i);
+            }
+            if let Some(ix) = &mut self.index {
+                ix.insert(&self.text[start..], self.entries.len());
+            }
         }
         self.text.push_str(name);
         self.text.push_str(defined_in);
-        let e = SeenEntry {
+        self.entries.push(SeenEntry {
             start,
             c_len,
             name_len: name.len(),
             end: self.text.len(),
             role,
-        };
-        if self.index.is_none() && self.entries.len() >= Self::SCAN {
-            let mut ix = crate::strindex::StrIndex::new();
-            for (i, x) in self.entries.iter().enumerate() {
-                ix.insert(self.c(x), i);
-            }
-            self.index = Some(Box::new(ix));
-        }
-        if let Some(ix) = &mut self.index {
-            ix.insert(&self.text[start..start + c_len], self.entries.len());
-        }
-        self.entries.push(e);
+        });
         None
     }
 
@@ -332,6 +341,11 @@ impl Seen {
         self.text.reserve(bytes);
         self.entries.reserve(n);
         let total = self.entries.len() + n;
+        if self.index.is_none() && n >= Self::AT_ONCE && !self.deferred {
+            // Checked when settled (with what is there already).
+            self.deferred = true;
+            return;
+        }
         if self.index.is_none() && total > Self::SCAN {
             let mut ix = crate::strindex::StrIndex::with_capacity(total);
             for (i, x) in self.entries.iter().enumerate() {
@@ -341,11 +355,36 @@ impl Seen {
         }
     }
 
+    /// Checks the entries added unchecked since [`Seen::reserve`]: the first one that
+    /// clashes with an earlier one, and the index of that earlier one, as adding them
+    /// one by one would have found. Later entries are checked as they are added.
+    fn settle(&mut self) -> Option<(usize, usize)> {
+        if !std::mem::take(&mut self.deferred) {
+            return None;
+        }
+        let n = self.entries.len();
+        if let Ok(first) = crate::strindex::first_repeat(n, |i| self.c(&self.entries[i])) {
+            // The index, if more are added, is made then (most large sets are done).
+            return first;
+        }
+        // Too many to check at once: one by one.
+        let mut ix = crate::strindex::StrIndex::with_capacity(n);
+        for (j, x) in self.entries.iter().enumerate() {
+            if let Some(i) = ix.find(self.c(x), |i| self.c(&self.entries[i])) {
+                return Some((j, i));
+            }
+            ix.insert(self.c(x), j);
+        }
+        self.index = Some(Box::new(ix));
+        None
+    }
+
     /// Empty again, keeping the buffers.
     fn clear(&mut self) {
         self.text.clear();
         self.entries.clear();
         self.index = None;
+        self.deferred = false;
     }
 
     /// How many names have been seen: a point [`Seen::rewind`] can return to.
@@ -1166,18 +1205,42 @@ impl<'a> Builder<'a> {
         name: &str,
         defined_in: &str,
     ) -> R<()> {
-        if let Some(i) = seen.add(name, defined_in, role) {
-            let prev = &seen.entries[i];
-            return Err(err(
-                info,
-                format!(
-                    "{} collides with {}",
-                    self.describe_member(role, name, defined_in, info),
-                    self.describe_member(prev.role, seen.name(prev), seen.defined_in(prev), info)
-                ),
-            ));
+        match seen.add(name, defined_in, role) {
+            Some(i) => Err(self.clash(info, seen, (role, name, defined_in), i)),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The names added to `seen` unchecked ([`Seen::settle`]) checked: the error
+    /// [`Builder::check_clash`] would have given for the first that clashes.
+    fn settle(&self, info: Option<&Info>, seen: &mut Seen) -> R<()> {
+        match seen.settle() {
+            Some((j, i)) => {
+                let e = &seen.entries[j];
+                let new = (e.role, seen.name(e), seen.defined_in(e));
+                Err(self.clash(info, seen, new, i))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// "`new` collides with" the `prev`th entry of `seen`.
+    fn clash(
+        &self,
+        info: Option<&Info>,
+        seen: &Seen,
+        (role, name, defined_in): (&str, &str, &str),
+        prev: usize,
+    ) -> SchemaError {
+        let prev = &seen.entries[prev];
+        err(
+            info,
+            format!(
+                "{} collides with {}",
+                self.describe_member(role, name, defined_in, info),
+                self.describe_member(prev.role, seen.name(prev), seen.defined_in(prev), info)
+            ),
+        )
     }
 
     fn check_features(&self, id: usize) -> R<()> {
@@ -1236,6 +1299,7 @@ impl<'a> Builder<'a> {
                 for v in values {
                     self.check_clash(info.as_ref(), &mut seen, "value", &v.name, &name)?;
                 }
+                self.settle(info.as_ref(), &mut seen)?;
                 seen.clear();
                 self.seen_pool.push(seen);
             }
@@ -1465,36 +1529,43 @@ impl<'a> Builder<'a> {
             seen.reserve(n_local, n_local * 32);
         }
         let local_start = members.len();
-        match local {
-            ObjMembers::Declared(ms) => {
-                for m in ms {
-                    self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
+        let added = (|| {
+            match local {
+                ObjMembers::Declared(ms) => {
+                    for m in ms {
+                        self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
+                    }
                 }
-            }
-            ObjMembers::Resolved(_) => {}
-            ObjMembers::Sourced => {
-                let mut buf = String::new();
-                for m in self.source_members(id) {
-                    let Some(ty) = self.member_type(&m.ty, &mut buf) else {
-                        let ty_name = match &m.ty {
-                            TypeRef::Named(n) => n.as_str(),
-                            TypeRef::Array(_) => buf.as_str(),
+                ObjMembers::Resolved(_) => {}
+                ObjMembers::Sourced => {
+                    let mut buf = String::new();
+                    for m in self.source_members(id) {
+                        let Some(ty) = self.member_type(&m.ty, &mut buf) else {
+                            let ty_name = match &m.ty {
+                                TypeRef::Named(n) => n.as_str(),
+                                TypeRef::Array(_) => buf.as_str(),
+                            };
+                            let info = info.as_ref();
+                            return Err(self.unknown_member_type(id, info, &m.name, ty_name));
                         };
-                        let info = info.as_ref();
-                        return Err(self.unknown_member_type(id, info, &m.name, ty_name));
-                    };
-                    let m = r::Member {
-                        name: m.name.clone(),
-                        ty: TypeId(ty as u32),
-                        optional: m.optional,
-                        cond: m.cond.clone(),
-                        features: m.features.clone(),
-                        defined_in: TypeId(id as u32),
-                    };
-                    self.add_resolved(info.as_ref(), &mut seen, &mut members, m)?;
+                        let m = r::Member {
+                            name: m.name.clone(),
+                            ty: TypeId(ty as u32),
+                            optional: m.optional,
+                            cond: m.cond.clone(),
+                            features: m.features.clone(),
+                            defined_in: TypeId(id as u32),
+                        };
+                        self.add_resolved(info.as_ref(), &mut seen, &mut members, m)?;
+                    }
                 }
             }
-        }
+            Ok(())
+        })();
+        // Many members are checked for clashes together: a clash among those before
+        // an error comes first.
+        self.settle(info.as_ref(), &mut seen)?;
+        added?;
         let mut resolved_branches = None;
         if let Some((tag, simple, variants, _)) = branches {
             let (vs, tag_type) =
