@@ -7,7 +7,7 @@
 //!   generator for one schema, which is run here when its sources are in
 //!   `target/qemu-src/10.0` (`scripts/qemu-sources`): the ratio is printed;
 //! * bad input: a 16 MB schema is checked in under 1 s (small definitions; one struct
-//!   on one line; documented structs; 700 000 events; structs each making an array
+//!   on one line; one enum; documented structs; 700 000 events; structs each making an array
 //!   type; 256 included files; QEMU 5.2's simple unions); one line with 30 000
 //!   members.
 
@@ -101,7 +101,7 @@ fn main() {
     }
 
     // Bad input at scale: shapes of 16 MB. Small mixed definitions; every member on
-    // one line; documentation for all; the most definitions a 16 MB schema can hold;
+    // one line; every value of one enum; documentation for all; the most definitions a 16 MB schema can hold;
     // an array type made per struct; a schema spread over included files (read in
     // one go, as QEMU's are); QEMU 5.2's simple unions (each makes a tag enum and
     // wrapper types). Each is checked through the library (`Loader::check`, the
@@ -118,6 +118,11 @@ fn main() {
         (
             "one struct of 16 MB on one line",
             Shape::one(wide_struct(16 << 20)),
+            Dialect::QEMU_10_0,
+        ),
+        (
+            "one enum of 16 MB (2.3 million values)",
+            Shape::one(big_enum(16 << 20)),
             Dialect::QEMU_10_0,
         ),
         (
@@ -294,6 +299,19 @@ fn wide_struct(size: usize) -> String {
         i += 1;
     }
     s.push_str("'last': 'str' } }\n");
+    s
+}
+
+/// One enum with values up to about `size` bytes.
+fn big_enum(size: usize) -> String {
+    let mut s = String::with_capacity(size + 64);
+    s.push_str("{ 'enum': 'Big', 'data': [ ");
+    let mut i = 0;
+    while s.len() < size {
+        s.push_str(&format!("'v{i}', "));
+        i += 1;
+    }
+    s.push_str("'last' ] }\n");
     s
 }
 
