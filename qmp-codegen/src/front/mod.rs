@@ -160,7 +160,10 @@ pub(crate) fn build(mut parsed: Parsed, docs: DocMode, model: Model) -> Result<S
     builder.check_all()?;
     let resolved = match model {
         Model::Resolved => builder.finish(),
-        Model::CheckOnly => Default::default(),
+        Model::CheckOnly => {
+            builder.discard();
+            Default::default()
+        }
     };
     let free_docs = parsed
         .free_docs
