@@ -135,39 +135,45 @@ pub(crate) fn first_repeat<'s>(
     // Hash in the top 40 bits, position + 1 in the low 24 (0 is an empty slot).
     const IDX_BITS: u32 = 24;
     const IDX: u64 = (1 << IDX_BITS) - 1;
-    const PART_BITS: u32 = 8;
-    const PARTS: usize = 1 << PART_BITS;
+    // Parts of some 4 096 hashes (a table of 64 KB), at most 256 of them.
+    const MAX_PART_BITS: u32 = 8;
     if n as u64 >= IDX {
         return Err(TooMany);
     }
+    let part_bits = (n >> 12)
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(MAX_PART_BITS);
+    let parts_n = 1usize << part_bits;
+    let part = |x: u64| x.checked_shr(64 - part_bits).unwrap_or(0) as usize;
     let state = foldhash::fast::RandomState::default();
-    let mut count = [0usize; PARTS + 1];
+    let mut count = [0usize; (1 << MAX_PART_BITS) + 1];
     let hashed: Vec<u64> = (0..n)
         .map(|i| {
             let x = (state.hash_one(get(i)) & !IDX) | (i as u64 + 1);
-            count[(x >> (64 - PART_BITS)) as usize + 1] += 1;
+            count[part(x) + 1] += 1;
             x
         })
         .collect();
-    for p in 0..PARTS {
+    for p in 0..parts_n {
         count[p + 1] += count[p];
     }
     // Split by the top bits, keeping the order of positions within each part.
     let mut parts = vec![0u64; n];
     let mut at = count;
     for &x in &hashed {
-        let d = &mut at[(x >> (64 - PART_BITS)) as usize];
+        let d = &mut at[part(x)];
         parts[*d] = x;
         *d += 1;
     }
     drop(hashed);
-    let largest = (0..PARTS)
+    let largest = (0..parts_n)
         .map(|p| count[p + 1] - count[p])
         .max()
         .unwrap_or(0);
     let mut table = vec![0u64; (largest * 2).next_power_of_two().max(16)];
     let mut best: Option<(usize, usize)> = None;
-    for p in 0..PARTS {
+    for p in 0..parts_n {
         let part = &parts[count[p]..count[p + 1]];
         let mask = (part.len() * 2).next_power_of_two().max(16) - 1;
         let table = &mut table[..=mask];

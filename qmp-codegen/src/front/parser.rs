@@ -797,6 +797,9 @@ pub(crate) struct Parser<'t> {
     /// Whether the expression being read has a dictionary whose keys are checked when
     /// it closes (see [`DICT_SCAN`]).
     deferred: bool,
+    /// From this many keys a dictionary's are checked when it closes: [`DICT_SCAN`]
+    /// (tests make it 1, to compare both ways on small input).
+    defer_min: usize,
 }
 
 /// An object or array being read by [`Parser::get_expr`].
@@ -891,6 +894,7 @@ impl<'t> Parser<'t> {
             lists: Vec::new(),
             in_order: false,
             deferred: false,
+            defer_min: DICT_SCAN,
         }
     }
 
@@ -1210,17 +1214,17 @@ impl<'t> Parser<'t> {
                     Some(Frame::Dict { out, keys, key }) => {
                         // Always set while a value is read.
                         let k = key.take().unwrap_or_default();
-                        if matches!(keys, Keys::Scan) && out.len() >= DICT_SCAN {
-                            *keys = if self.in_order {
+                        if matches!(keys, Keys::Scan) {
+                            if !self.in_order && out.len() >= self.defer_min {
+                                self.deferred = true;
+                                *keys = Keys::AtClose;
+                            } else if out.len() >= DICT_SCAN {
                                 let mut ix = crate::strindex::StrIndex::new();
                                 for (i, (k, _)) in out.iter().enumerate() {
                                     ix.insert(k, i);
                                 }
-                                Keys::Index(Box::new(ix))
-                            } else {
-                                self.deferred = true;
-                                Keys::AtClose
-                            };
+                                *keys = Keys::Index(Box::new(ix));
+                            }
                         }
                         if let Keys::Index(ix) = keys {
                             ix.insert(&k, out.len());
@@ -1347,6 +1351,95 @@ mod tests {
     /// A file read in two halves at any line gives what it gives read in one piece,
     /// or is read again in one piece: cuts between expressions, inside them, inside doc
     /// comments, before and after pragmas and includes, with and without errors.
+    #[test]
+    fn keys_checked_at_close_give_what_checking_in_order_gives() {
+        // Random objects with keys from a few (so repeats are common), some with a
+        // token dropped, doubled or changed: read with every dictionary's keys
+        // checked when it closes, and key by key, the values and errors are the same.
+        fn read(text: &str, defer_min: usize) -> Vec<std::result::Result<Val, String>> {
+            let mut p = Parser::new(text, "t.json".into(), Arc::from([]), Dialect::LATEST);
+            p.defer_min = defer_min;
+            let mut out = Vec::new();
+            if let Err(e) = p.accept(true) {
+                out.push(Err(format!("{e}")));
+                return out;
+            }
+            while p.tok != Tok::Eof && out.len() < 50 {
+                match p.get_expr(false, 0) {
+                    Ok(v) => out.push(Ok(v)),
+                    Err(e) => {
+                        out.push(Err(format!("{e} at {:?}", e.column)));
+                        break;
+                    }
+                }
+            }
+            out
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        fn value(next: &mut dyn FnMut(u64) -> u64, depth: u32, out: &mut Vec<String>) {
+            match if depth > 2 { 2 } else { next(4) } {
+                0 | 1 => {
+                    out.push("{".into());
+                    let n = next(20);
+                    for i in 0..n {
+                        out.push(format!("'k{}'", next(12)));
+                        out.push(":".into());
+                        value(next, depth + 1, out);
+                        if i + 1 < n {
+                            out.push(",".into());
+                        }
+                    }
+                    out.push("}".into());
+                }
+                2 => out.push(format!("'v{}'", next(3))),
+                _ => {
+                    out.push("[".into());
+                    let n = next(4);
+                    for i in 0..n {
+                        value(next, depth + 1, out);
+                        if i + 1 < n {
+                            out.push(",".into());
+                        }
+                    }
+                    out.push("]".into());
+                }
+            }
+        }
+        let mut differed = 0;
+        for case in 0..1000 {
+            let mut toks = Vec::new();
+            for _ in 0..1 + next(3) {
+                value(&mut next, 0, &mut toks);
+                toks.push("\n".into());
+            }
+            if case % 2 == 1 && !toks.is_empty() {
+                let at = next(toks.len() as u64) as usize;
+                match next(3) {
+                    0 => {
+                        toks.remove(at);
+                    }
+                    1 => {
+                        let t = toks[at].clone();
+                        toks.insert(at, t);
+                    }
+                    _ => toks[at] = ["'k1'", ":", ",", "}", "]", "{"][next(6) as usize].into(),
+                }
+            }
+            let text = toks.join(" ");
+            let (at_close, in_order) = (read(&text, 1), read(&text, usize::MAX));
+            assert_eq!(at_close, in_order, "case {case}:\n{text}");
+            differed += usize::from(in_order.iter().any(|r| r.is_err()));
+        }
+        // Both kinds of input were there.
+        assert!(differed > 150 && differed < 950, "{differed} errors");
+    }
+
     #[test]
     fn a_file_read_in_halves_reads_as_in_one_piece() {
         let good = "{ 'include': 'inc.json' }\n\
