@@ -12,7 +12,7 @@
 //! The result is the [`Resolved`](crate::resolved::Resolved) schema.
 
 use super::doc::QapiDoc;
-use super::expr::{c_chars, Info, Lazy};
+use super::expr::{c_chars, Lazy};
 use super::parser::Pragma;
 use crate::diag::{Result, SchemaError};
 use crate::dialect::Dialect;
@@ -760,6 +760,25 @@ fn entities_bound(d: &Definition) -> usize {
 /// From this many entities, [`Builder::discard`] frees them on another thread.
 const FREE_APART_MIN: usize = 1 << 16;
 
+/// Where errors about an entity go: its definition's location, kind and name,
+/// borrowed from the definition (an entity is checked without copying them, and
+/// they are read only for an error).
+#[derive(Clone, Copy)]
+struct Info<'d> {
+    location: &'d crate::diag::Location,
+    defn: Option<(&'static str, &'d Name)>,
+}
+
+impl Info<'_> {
+    fn err(&self, msg: impl Into<String>) -> SchemaError {
+        let mut e = SchemaError::at(self.location, msg);
+        e.definition = self
+            .defn
+            .map(|(kind, name)| Box::new((kind.to_owned(), name.to_string())));
+        e
+    }
+}
+
 /// A `by_name` value while building: the entity index, and in the top bit whether it
 /// is a type (types are looked up often: the flag spares a visit to the entity).
 struct Slot;
@@ -808,7 +827,7 @@ pub(crate) struct Builder<'a> {
     work: std::cell::Cell<usize>,
     docs: Vec<QapiDoc>,
     /// First use of each feature name: the 64-feature limit.
-    feature_first: Vec<(Name, Option<Info>)>,
+    feature_first: Vec<(Name, Option<Info<'a>>)>,
     feature_seen: std::collections::HashSet<Name, NameHasher>,
 }
 
@@ -927,12 +946,12 @@ impl<'a> Builder<'a> {
     }
 
     /// Where errors about definition `src` go (none for built-ins).
-    fn info_at(&self, src: u32) -> Option<Info> {
+    fn info_at(&self, src: u32) -> Option<Info<'a>> {
         self.defs.get(src as usize).map(Builder::info_of)
     }
 
     /// Where errors about entity `id` go: its definition's (none for built-ins).
-    fn info(&self, id: usize) -> Option<Info> {
+    fn info(&self, id: usize) -> Option<Info<'a>> {
         self.info_at(self.ents[id].src)
     }
 
@@ -1059,11 +1078,11 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn info_of(d: &Definition) -> Info {
+    fn info_of(d: &'a Definition) -> Info<'a> {
         let i = d.info();
         Info {
-            location: i.location.clone(),
-            defn: Some((d.kind(), i.name.clone())),
+            location: &i.location,
+            defn: Some((d.kind(), &i.name)),
         }
     }
 
@@ -1996,7 +2015,7 @@ impl<'a> Builder<'a> {
                 "value",
                 self.values(id)
                     .iter()
-                    .map(|v| (v.name.clone(), v.features.clone(), info.clone()))
+                    .map(|v| (v.name.clone(), v.features.clone(), info))
                     .collect::<Vec<_>>(),
                 None,
                 None,
@@ -2013,7 +2032,7 @@ impl<'a> Builder<'a> {
                     .get(*local_start..)
                     .unwrap_or_default()
                     .iter()
-                    .map(|m| (m.name.clone(), m.features.clone(), info.clone()))
+                    .map(|m| (m.name.clone(), m.features.clone(), info))
                     .collect(),
                 base.map(|b| b.0 as usize),
                 None,
@@ -2022,7 +2041,7 @@ impl<'a> Builder<'a> {
                 "branch",
                 variants
                     .iter()
-                    .map(|v| (v.name.clone(), Vec::new(), info.clone()))
+                    .map(|v| (v.name.clone(), Vec::new(), info))
                     .collect(),
                 None,
                 None,
