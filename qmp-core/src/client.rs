@@ -267,8 +267,6 @@ struct Session {
     version: Option<QemuVersion>,
     guest_agent: bool,
     needs_sync: AtomicBool,
-    /// `quit` succeeded: the connection's end is not a failure.
-    quit: AtomicBool,
     /// What this QEMU build has, when asked ([`ClientBuilder::check_introspection`]):
     /// each command with its argument names.
     introspection: std::sync::OnceLock<HashMap<String, HashSet<String>>>,
@@ -744,6 +742,7 @@ impl Client {
         let epoch = shared.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let session_shared = Arc::new(SessionShared {
             failure: Mutex::new(None),
+            quit: AtomicBool::new(false),
         });
         let is_unix = stream.is_unix();
         let conn = Connection::new(
@@ -769,7 +768,6 @@ impl Client {
             version: est.greeting.as_ref().and_then(Greeting::version),
             guest_agent: cfg.sentinel,
             needs_sync: AtomicBool::new(false),
-            quit: AtomicBool::new(false),
             introspection: std::sync::OnceLock::new(),
         });
         // The session is stored and the state Running before the task can fail, so an
@@ -836,7 +834,9 @@ impl Client {
     /// Commands still waiting get [`Error::Interrupted`]. Returns the error that brought
     /// the connection down, if it went down by itself (EOF, an I/O error, a protocol
     /// violation), so the real cause is never lost; `Ok(())` after a clean disconnect.
-    /// A `connect()` or `accept()` in progress is cancelled (it fails with
+    /// QEMU closing the connection after a `quit` is clean too: after its successful
+    /// answer, or before any answer (QEMU may exit before it is out), whether or not
+    /// the caller of `quit` has heard it yet. A `connect()` or `accept()` in progress is cancelled (it fails with
     /// [`Error::Cancelled`]). Calling it again, or concurrently, is harmless.
     pub async fn disconnect(&self) -> Result<()> {
         let shared = self.shared();
@@ -873,9 +873,10 @@ impl Client {
                 }
             }
             if let Some(e) = lock(&session.shared.failure).take() {
-                // After a successful `quit`, QEMU closing the connection is the
-                // expected end, not an error.
-                if !(session.quit.load(Ordering::SeqCst) && e.is_peer_closed()) {
+                // After `quit` (answered with success, or not answered before the
+                // close), QEMU closing the connection is the expected end, not an
+                // error. The connection task decided that as it read the stream.
+                if !(session.shared.quit.load(Ordering::SeqCst) && e.is_peer_closed()) {
                     result = Err(e);
                 }
             }
@@ -1142,6 +1143,7 @@ impl Client {
             session.send(Request::Send {
                 bytes,
                 route: Route::None(done),
+                quit: false,
             })?;
             // Done once the message is out: the peer may act on it at once (a guest
             // agent's guest-shutdown) and never answer.
@@ -1209,7 +1211,11 @@ impl Client {
             None => Route::Idless(tx),
         };
         tracing::debug!(parent: &self.shared().span, command = name, id = ?key.as_ref().map(ToString::to_string), "--> execute");
-        session.send(Request::Send { bytes, route })?;
+        session.send(Request::Send {
+            bytes,
+            route,
+            quit: name == "quit",
+        })?;
         let mut guard = PendingGuard {
             session,
             key,
@@ -1228,12 +1234,7 @@ impl Client {
             },
         };
         guard.armed = false;
-        let reply = reply.map_err(|_| Error::Interrupted)??;
-        if name == "quit" && reply.error.is_none() {
-            // QEMU now exits: the end of the connection that follows is the one asked for.
-            session.quit.store(true, Ordering::SeqCst);
-        }
-        Ok(reply)
+        reply.map_err(|_| Error::Interrupted)?
     }
 
     /// Resynchronises with a guest agent now (`guest-sync-delimited`, preceded by the

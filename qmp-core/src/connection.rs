@@ -68,8 +68,13 @@ pub(crate) enum Route {
 
 /// What callers ask of the connection task.
 pub(crate) enum Request {
-    /// Queue a message; `route` says where its reply goes.
-    Send { bytes: Vec<u8>, route: Route },
+    /// Queue a message; `route` says where its reply goes. `quit`: the message is a
+    /// `quit` command, after which the peer closing is the expected end.
+    Send {
+        bytes: Vec<u8>,
+        route: Route,
+        quit: bool,
+    },
     /// The caller stopped waiting for the reply with this id (timeout, cancellation).
     Cancel(IdKey),
     /// The caller of the id-less command stopped waiting.
@@ -92,6 +97,10 @@ pub(crate) enum Request {
 pub(crate) struct SessionShared {
     /// Why the session ended, when it did so by itself.
     pub(crate) failure: Mutex<Option<Error>>,
+    /// A `quit` was answered with success, or the peer closed while it waited for
+    /// its answer: the end of the connection is the one asked for. Set by the task
+    /// before it routes what follows, so no end it reads later can miss it.
+    pub(crate) quit: std::sync::atomic::AtomicBool,
 }
 
 /// Called by the task when the session ended on its own, before waking anyone.
@@ -131,6 +140,8 @@ pub(crate) struct Connection {
     idless_queue: VecDeque<(Vec<u8>, ReplySender)>,
     barrier_seq: u64,
     sync: Option<(i64, oneshot::Sender<Result<()>>)>,
+    /// The `quit` command sent and not answered yet: by its id, or the id-less one.
+    quit: Option<Option<IdKey>>,
 
     out: Vec<u8>,
     written: usize,
@@ -194,6 +205,7 @@ impl Connection {
             idless_queue: VecDeque::new(),
             barrier_seq: 0,
             sync: None,
+            quit: None,
             out: Vec::new(),
             written: 0,
             fds: VecDeque::new(),
@@ -214,10 +226,17 @@ impl Connection {
     /// Takes one request from a caller.
     fn handle(&mut self, req: Request) {
         match req {
-            Request::Send { bytes, route } => {
+            Request::Send { bytes, route, quit } => {
                 if self.closing {
                     // Too late: the caller sees Interrupted when its sender drops.
                     return;
+                }
+                if quit {
+                    self.quit = match &route {
+                        Route::Id(key, _) => Some(Some(key.clone())),
+                        Route::Idless(_) => Some(None),
+                        Route::None(_) => None,
+                    };
                 }
                 match route {
                     Route::None(done) => {
@@ -340,6 +359,9 @@ impl Connection {
             Incoming::Reply(IdField::Key(key), env) => {
                 if let Some(tx) = self.pending.remove(&key) {
                     self.log_reply(&key, &text);
+                    if matches!(&self.quit, Some(Some(k)) if *k == key) {
+                        self.quit_answered(env.error.is_none());
+                    }
                     // The caller may have gone (cancelled) meanwhile: then the reply is
                     // simply dropped, as for an unknown id.
                     let at = locate(&text, &env);
@@ -358,6 +380,9 @@ impl Connection {
                 match std::mem::replace(&mut self.idless, Idless::Free) {
                     Idless::Waiting(tx) => {
                         self.log_reply(&IdKey::Str(String::new()), &text);
+                        if self.quit == Some(None) {
+                            self.quit_answered(env.error.is_none());
+                        }
                         let at = locate(&text, &env);
                         let _ = tx.send(Ok(Reply::new(text, at)));
                         self.idless_drained();
@@ -541,8 +566,26 @@ impl Connection {
         }
     }
 
+    /// The answer to the `quit` sent came: a success makes the end that follows the
+    /// one asked for.
+    fn quit_answered(&mut self, success: bool) {
+        self.quit = None;
+        if success {
+            self.shared
+                .quit
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     /// The session is over: record why, move the run state, then wake everyone.
     fn finish(&mut self, result: Result<()>) {
+        if self.quit.take().is_some() {
+            // QEMU may exit before its answer to `quit` is out: it did what it was
+            // asked.
+            self.shared
+                .quit
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Err(err) = result {
             match &err {
                 Error::Eof => tracing::info!("connection closed by the peer"),

@@ -712,3 +712,53 @@ async fn a_command_without_a_reply_returns_once_sent() {
     let (_conn, ()) = tokio::join!(script, run);
     c.disconnect().await.unwrap();
 }
+
+/// `quit` sent, then the script: QEMU's usual end (the answer, SHUTDOWN, the close),
+/// or a close before the answer, or an error answer. The caller of `quit` is polled
+/// once (so it is sent) and never again: what `disconnect()` says must not depend on
+/// whether it heard its answer before the end was read.
+async fn end_after_quit(answer: Option<&'static str>) -> qmp_core::Result<()> {
+    use futures_util::FutureExt;
+    init_tracing();
+    let server = FakeServer::new();
+    let c = client();
+    let script = async {
+        let mut conn = server.accept_negotiated().await;
+        let m = conn.recv().await.unwrap();
+        assert_eq!(m["execute"], "quit");
+        if let Some(body) = answer {
+            conn.send(&FakeConn::reply_to(&m, body)).await;
+            conn.send(
+                r#"{"event": "SHUTDOWN", "data": {"guest": false, "reason": "host-qmp-quit"}, "timestamp": {"seconds": 1, "microseconds": 2}}"#,
+            )
+            .await;
+        }
+        drop(conn);
+    };
+    let run = async {
+        c.connect(&server.path).await.unwrap();
+        let events = c.events();
+        let quit = c.execute(RawCommand::new("quit"));
+        tokio::pin!(quit);
+        assert!(quit.as_mut().now_or_never().is_none(), "answered at once");
+        while events.get().await.is_some() {}
+        c.disconnect().await
+    };
+    let (_, r) = tokio::time::timeout(T, async { tokio::join!(script, run) })
+        .await
+        .expect("hung");
+    assert_reusable(&c, &server).await;
+    r
+}
+
+#[tokio::test]
+async fn the_end_after_quit_is_clean_whoever_heard_its_answer() {
+    let r = end_after_quit(Some(r#""return": {}"#)).await;
+    assert!(r.is_ok(), "{r:?}");
+    // QEMU may exit before its answer is out.
+    let r = end_after_quit(None).await;
+    assert!(r.is_ok(), "{r:?}");
+    // A refused quit: the close that follows is the peer's doing.
+    let r = end_after_quit(Some(r#""error": {"class": "GenericError", "desc": "no"}"#)).await;
+    assert!(matches!(r, Err(Error::Eof)), "{r:?}");
+}

@@ -16,6 +16,7 @@
 //! | [`guest::exec`] | (polls `guest-exec-status`) [`Error::Timeout`](crate::Error::Timeout); the process goes on in the guest | QEMU's error for an unknown pid | the client's error; a client built with `guest_agent()` resynchronises before its next command |
 //! | [`guest::wait_for_agent`] | pings once a second (each unanswered ping makes the client resynchronise) until [`Error::Timeout`](crate::Error::Timeout) | — | the client's error |
 //! | [`shutdown::powerdown`] | a guest that ignores the power button: [`Error::Timeout`](crate::Error::Timeout) naming `SHUTDOWN` | — | expected after `SHUTDOWN`: success; with `-no-shutdown` QEMU stays and so does the connection |
+//! | [`shutdown::quit`] | — | — | expected: success, also when QEMU closes the connection before its answer to `quit` is out |
 //!
 //! A guest agent's commands that time out (the guest rebooting, a hung agent) leave
 //! the client to resynchronise with `guest-sync-delimited` before the next command, so
