@@ -25,10 +25,12 @@
 //! file's included files are partly read ahead on another thread, and many
 //! expressions are checked in two halves whatever file they come from), and the
 //! global allocator matters. Checking 16 MB takes `qmp-codegen check` (mimalloc) about
-//! 0.3–0.9 s here (up to 1.2 s for QEMU 5.2's simple unions, the densest shape),
-//! the library in a program that keeps glibc's allocator 1.2–2 times that
+//! 0.3–0.8 s here (the most for QEMU 5.2's simple unions, the densest shape), the
+//! library in a program that keeps glibc's allocator 1.2–1.7 times that
 //! ([`Loader::check`]; [`Loader::load`] also builds the resolved model); a program of
-//! yours that checks such schemas may want a faster global allocator too.
+//! yours that checks such schemas may want a faster global allocator too. Thousands
+//! of keys, values or members are checked for repeats all at once, and a large
+//! check's leftovers are freed on a thread of their own.
 //! `BENCHMARKS.md` in the repository has the figures per shape.
 //!
 //! # Example
