@@ -163,7 +163,7 @@ impl ClientBuilder {
     }
 
     /// Capacity of the default event listener's queue (default
-    /// [`DEFAULT_CAPACITY`](crate::events::DEFAULT_CAPACITY)); see the
+    /// [`DEFAULT_CAPACITY`]); see the
     /// [queue policy](crate::events#queue-policy).
     pub fn event_capacity(mut self, capacity: usize) -> Self {
         self.config.event_capacity = capacity.max(1);

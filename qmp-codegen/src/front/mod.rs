@@ -1,4 +1,4 @@
-//! The front end: source text to a validated [`Schema`](crate::model::Schema), in the
+//! The front end: source text to a validated [`Schema`], in the
 //! stages of QEMU's own generator: parse (`parser`, with `doc`), check each expression
 //! (`expr`), build and check the whole schema (`schema`).
 
