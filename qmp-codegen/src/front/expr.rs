@@ -17,22 +17,22 @@ pub(crate) struct Checker<'p> {
     pub(crate) docs: DocMode,
 }
 
-/// Where errors about the expression being checked go: its location and, once known,
-/// the definition (`In struct 'Foo':`).
-#[derive(Clone)]
-pub(crate) struct Info {
-    pub(crate) location: Location,
-    /// `(kind, name)` of the definition (the name shared, not copied).
-    pub(crate) defn: Option<(&'static str, Name)>,
+/// Where errors about an expression or entity go: its location and, once known, its
+/// definition (`In struct 'Foo':`), borrowed (they are read only for an error, and
+/// the front end makes one for every expression and entity it checks).
+#[derive(Clone, Copy)]
+pub(crate) struct Info<'d> {
+    pub(crate) location: &'d Location,
+    /// `(kind, name)` of the definition.
+    pub(crate) defn: Option<(&'static str, &'d Name)>,
 }
 
-impl Info {
+impl Info<'_> {
     pub(crate) fn err(&self, msg: impl Into<String>) -> SchemaError {
-        let mut e = SchemaError::at(&self.location, msg);
+        let mut e = SchemaError::at(self.location, msg);
         e.definition = self
             .defn
-            .as_ref()
-            .map(|(kind, name)| Box::new(((*kind).to_owned(), name.to_string())));
+            .map(|(kind, name)| Box::new((kind.to_owned(), name.to_string())));
         e
     }
 }
@@ -699,7 +699,7 @@ impl Checker<'_> {
     fn definition(&self, top: &TopExpr) -> Result<Definition> {
         let expr = &top.expr;
         let mut info = Info {
-            location: top.location.clone(),
+            location: &top.location,
             defn: None,
         };
         let meta = self.meta_of(expr, &info)?;
@@ -708,7 +708,7 @@ impl Checker<'_> {
             &info,
             &Lazy(|f| write!(f, "'{meta}'")),
         )?;
-        info.defn = Some((meta, name.clone()));
+        info.defn = Some((meta, &name));
         self.check_defn_name(&name, &info, meta)?;
 
         let doc = match &top.doc {
@@ -1207,8 +1207,9 @@ mod tests {
             dialect: Dialect::QEMU_10_0,
             docs: DocMode::Checked,
         };
+        let location = Location::new(std::sync::Arc::from("t"), 1, std::sync::Arc::from([]));
         let info = Info {
-            location: Location::new(std::sync::Arc::from("t"), 1, std::sync::Arc::from([])),
+            location: &location,
             defn: None,
         };
         assert_eq!(

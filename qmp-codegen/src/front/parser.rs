@@ -1233,10 +1233,8 @@ impl<'t> Parser<'t> {
                         match self.tok {
                             Tok::RBrace => {
                                 if matches!(keys, Keys::AtClose)
-                                    && !matches!(
-                                        crate::strindex::first_repeat(out.len(), |i| &out[i].0),
-                                        Ok(None)
-                                    )
+                                    && crate::strindex::first_repeat(out.len(), |i| &out[i].0)
+                                        .is_some()
                                 {
                                     // Reported by the reading in order.
                                     return Err(self.error("duplicate key"));

@@ -12,7 +12,7 @@
 //! The result is the [`Resolved`](crate::resolved::Resolved) schema.
 
 use super::doc::QapiDoc;
-use super::expr::{c_chars, Lazy};
+use super::expr::{c_chars, Info, Lazy};
 use super::parser::Pragma;
 use crate::diag::{Result, SchemaError};
 use crate::dialect::Dialect;
@@ -305,11 +305,7 @@ impl Seen {
         let c_len = self.text.len() - start;
         if !self.deferred {
             if self.index.is_none() && self.entries.len() >= Self::SCAN {
-                let mut ix = crate::strindex::StrIndex::with_capacity(self.entries.len());
-                for (i, x) in self.entries.iter().enumerate() {
-                    ix.insert(self.c(x), i);
-                }
-                self.index = Some(Box::new(ix));
+                self.index_entries(self.entries.len());
             }
             if let Some(i) = self.find(&self.text[start..]) {
                 self.text.truncate(start);
@@ -347,12 +343,17 @@ impl Seen {
             return;
         }
         if self.index.is_none() && total > Self::SCAN {
-            let mut ix = crate::strindex::StrIndex::with_capacity(total);
-            for (i, x) in self.entries.iter().enumerate() {
-                ix.insert(self.c(x), i);
-            }
-            self.index = Some(Box::new(ix));
+            self.index_entries(total);
         }
+    }
+
+    /// Indexes the entries so far, in an index with room for `room`.
+    fn index_entries(&mut self, room: usize) {
+        let mut ix = crate::strindex::StrIndex::with_capacity(room);
+        for (i, x) in self.entries.iter().enumerate() {
+            ix.insert(self.c(x), i);
+        }
+        self.index = Some(Box::new(ix));
     }
 
     /// Checks the entries added unchecked since [`Seen::reserve`]: the first one that
@@ -362,21 +363,8 @@ impl Seen {
         if !std::mem::take(&mut self.deferred) {
             return None;
         }
-        let n = self.entries.len();
-        if let Ok(first) = crate::strindex::first_repeat(n, |i| self.c(&self.entries[i])) {
-            // The index, if more are added, is made then (most large sets are done).
-            return first;
-        }
-        // Too many to check at once: one by one.
-        let mut ix = crate::strindex::StrIndex::with_capacity(n);
-        for (j, x) in self.entries.iter().enumerate() {
-            if let Some(i) = ix.find(self.c(x), |i| self.c(&self.entries[i])) {
-                return Some((j, i));
-            }
-            ix.insert(self.c(x), j);
-        }
-        self.index = Some(Box::new(ix));
-        None
+        // The index, if more are added, is made then (most large sets are done).
+        crate::strindex::first_repeat(self.entries.len(), |i| self.c(&self.entries[i]))
     }
 
     /// Empty again, keeping the buffers.
@@ -759,25 +747,6 @@ fn entities_bound(d: &Definition) -> usize {
 
 /// From this many entities, [`Builder::discard`] frees them on another thread.
 const FREE_APART_MIN: usize = 1 << 16;
-
-/// Where errors about an entity go: its definition's location, kind and name,
-/// borrowed from the definition (an entity is checked without copying them, and
-/// they are read only for an error).
-#[derive(Clone, Copy)]
-struct Info<'d> {
-    location: &'d crate::diag::Location,
-    defn: Option<(&'static str, &'d Name)>,
-}
-
-impl Info<'_> {
-    fn err(&self, msg: impl Into<String>) -> SchemaError {
-        let mut e = SchemaError::at(self.location, msg);
-        e.definition = self
-            .defn
-            .map(|(kind, name)| Box::new((kind.to_owned(), name.to_string())));
-        e
-    }
-}
 
 /// A `by_name` value while building: the entity index, and in the top bit whether it
 /// is a type (types are looked up often: the flag spares a visit to the entity).
@@ -1466,6 +1435,48 @@ impl<'a> Builder<'a> {
         self.add_resolved(info, seen, members, m)
     }
 
+    /// Adds object `id`'s own members, `local`, to `members` (after its base's),
+    /// resolved and checked against the members `seen` so far.
+    fn add_locals(
+        &self,
+        id: usize,
+        info: Option<&Info>,
+        local: ObjMembers,
+        seen: &mut Seen,
+        members: &mut Vec<r::Member>,
+    ) -> R<()> {
+        match local {
+            ObjMembers::Declared(ms) => {
+                for m in ms {
+                    self.add_local(id, info, seen, members, m)?;
+                }
+            }
+            ObjMembers::Resolved(_) => {}
+            ObjMembers::Sourced => {
+                let mut buf = String::new();
+                for m in self.source_members(id) {
+                    let Some(ty) = self.member_type(&m.ty, &mut buf) else {
+                        let ty_name = match &m.ty {
+                            TypeRef::Named(n) => n.as_str(),
+                            TypeRef::Array(_) => buf.as_str(),
+                        };
+                        return Err(self.unknown_member_type(id, info, &m.name, ty_name));
+                    };
+                    let m = r::Member {
+                        name: m.name.clone(),
+                        ty: TypeId(ty as u32),
+                        optional: m.optional,
+                        cond: m.cond.clone(),
+                        features: m.features.clone(),
+                        defined_in: TypeId(id as u32),
+                    };
+                    self.add_resolved(info, seen, members, m)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Adds member `m` (its `ty` and `defined_in` entity indexes) to `members`,
     /// checked against the members `seen` so far.
     fn add_resolved(
@@ -1555,39 +1566,7 @@ impl<'a> Builder<'a> {
             seen.reserve(n_local, n_local * 32);
         }
         let local_start = members.len();
-        let added = (|| {
-            match local {
-                ObjMembers::Declared(ms) => {
-                    for m in ms {
-                        self.add_local(id, info.as_ref(), &mut seen, &mut members, m)?;
-                    }
-                }
-                ObjMembers::Resolved(_) => {}
-                ObjMembers::Sourced => {
-                    let mut buf = String::new();
-                    for m in self.source_members(id) {
-                        let Some(ty) = self.member_type(&m.ty, &mut buf) else {
-                            let ty_name = match &m.ty {
-                                TypeRef::Named(n) => n.as_str(),
-                                TypeRef::Array(_) => buf.as_str(),
-                            };
-                            let info = info.as_ref();
-                            return Err(self.unknown_member_type(id, info, &m.name, ty_name));
-                        };
-                        let m = r::Member {
-                            name: m.name.clone(),
-                            ty: TypeId(ty as u32),
-                            optional: m.optional,
-                            cond: m.cond.clone(),
-                            features: m.features.clone(),
-                            defined_in: TypeId(id as u32),
-                        };
-                        self.add_resolved(info.as_ref(), &mut seen, &mut members, m)?;
-                    }
-                }
-            }
-            Ok(())
-        })();
+        let added = self.add_locals(id, info.as_ref(), local, &mut seen, &mut members);
         // Many members are checked for clashes together: a clash among those before
         // an error comes first.
         self.settle(info.as_ref(), &mut seen)?;
@@ -2137,7 +2116,6 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// The resolved schema of the checked entities.
     /// Frees what the builder made, when a check keeps none of it. A large schema's
     /// entities are millions of small blocks, whose freeing took a sixth of the time
     /// of a 16 MB check under glibc's allocator: they are freed on a thread of their
@@ -2156,6 +2134,7 @@ impl<'a> Builder<'a> {
             .spawn(move || drop(parts));
     }
 
+    /// The resolved schema of the checked entities.
     pub(crate) fn finish(mut self) -> r::Resolved {
         let mut type_id: Vec<Option<TypeId>> = Vec::with_capacity(self.ents.len());
         let mut n = 0u32;
